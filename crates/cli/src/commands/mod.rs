@@ -1,0 +1,62 @@
+//! One module per command; each opens nothing itself but receives the dump.
+
+mod exception;
+mod info;
+mod memory;
+mod modules;
+mod runaway;
+mod threads;
+
+use crate::args::Command;
+use crate::exit::{CliError, ExitCode};
+use crate::output::Options;
+use dump_format::Dump;
+
+/// Opens the dump and runs the command.
+pub fn dispatch(cmd: &Command, opts: &Options) -> Result<ExitCode, CliError> {
+    let path = cmd.dump_path();
+    let dump = Dump::open(path).map_err(|source| CliError::Dump {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let ctx = Ctx {
+        opts,
+        path,
+        dump: &dump,
+    };
+    match cmd {
+        Command::Info(_) => info::run(&ctx),
+        Command::Threads { native, .. } => threads::run(&ctx, *native),
+        Command::Runaway(_) => runaway::run(&ctx),
+        Command::Modules { unloaded, .. } => modules::run(&ctx, *unloaded),
+        Command::Memory { regions, .. } => memory::run(&ctx, *regions),
+        Command::Exception(_) => exception::run(&ctx),
+    }
+}
+
+/// What every command gets.
+pub struct Ctx<'a> {
+    /// Global output options.
+    pub opts: &'a Options,
+    /// The dump's path as given.
+    pub path: &'a std::path::Path,
+    /// The opened dump.
+    pub dump: &'a Dump,
+}
+
+impl Ctx<'_> {
+    /// Prints the answer (text or JSON) and the warnings; see `output::finish`.
+    pub fn finish<T: serde::Serialize>(
+        &self,
+        command: &str,
+        body: &T,
+        text: impl FnOnce() -> String,
+    ) -> Result<ExitCode, CliError> {
+        crate::output::finish(self.opts, command, self.path, self.dump, body, text)
+    }
+
+    /// Pointer size of the dumped process (for address widths).
+    pub fn ptr(&self) -> usize {
+        self.dump.arch().pointer_size()
+    }
+}
