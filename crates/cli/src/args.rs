@@ -35,6 +35,7 @@ pub enum Command {
     Info(DumpArg),
     /// Threads: the OS view with `--native` (the managed view comes with the CLR reader).
     Threads {
+        /// The dump to read.
         #[command(flatten)]
         dump: DumpArg,
         /// List OS threads (id, name, CPU times, stack, IP, SP, TEB).
@@ -45,6 +46,7 @@ pub enum Command {
     Runaway(DumpArg),
     /// Loaded modules: base, size, version, timestamp, PDB or build id.
     Modules {
+        /// The dump to read.
         #[command(flatten)]
         dump: DumpArg,
         /// Also list unloaded modules (MINIDUMP only).
@@ -53,6 +55,7 @@ pub enum Command {
     },
     /// Memory summary by usage, type, state and protection (`!address -summary`).
     Memory {
+        /// The dump to read.
         #[command(flatten)]
         dump: DumpArg,
         /// List every region instead of the summary.
@@ -68,9 +71,9 @@ impl Command {
     pub fn dump_path(&self) -> &PathBuf {
         match self {
             Command::Info(d) | Command::Runaway(d) | Command::Exception(d) => &d.dump,
-            Command::Threads { dump, .. }
-            | Command::Modules { dump, .. }
-            | Command::Memory { dump, .. } => &dump.dump,
+            Command::Threads { dump, .. } | Command::Modules { dump, .. } | Command::Memory { dump, .. } => {
+                &dump.dump
+            }
         }
     }
 }

@@ -33,6 +33,8 @@ struct Envelope<'a, T: Serialize> {
 /// Prints `body` (JSON) or `text` (already rendered), then the dump's
 /// warnings on stderr, and returns the exit code.
 pub fn finish<T: Serialize>(
+    out: &mut dyn Write,
+    err: &mut dyn Write,
     opts: &Options,
     command: &str,
     dump_path: &std::path::Path,
@@ -41,7 +43,6 @@ pub fn finish<T: Serialize>(
     text: impl FnOnce() -> String,
 ) -> Result<ExitCode, CliError> {
     let warnings: Vec<String> = dump.warnings().iter().map(|w| w.message.clone()).collect();
-    let mut out = std::io::stdout().lock();
     if opts.json {
         let env = Envelope {
             command,
@@ -50,20 +51,16 @@ pub fn finish<T: Serialize>(
             body,
             warnings: warnings.clone(),
         };
-        serde_json::to_writer_pretty(&mut out, &env)?;
+        serde_json::to_writer_pretty(&mut *out, &env)?;
         writeln!(out)?;
     } else {
         out.write_all(text().as_bytes())?;
     }
     out.flush()?;
     for w in &warnings {
-        eprintln!("warning: {w}");
+        writeln!(err, "warning: {w}")?;
     }
-    Ok(if opts.strict && !warnings.is_empty() {
-        ExitCode::Partial
-    } else {
-        ExitCode::Ok
-    })
+    Ok(if opts.strict && !warnings.is_empty() { ExitCode::Partial } else { ExitCode::Ok })
 }
 
 /// `0x` + lowercase hex, zero-padded to the pointer width.
@@ -95,11 +92,7 @@ pub fn human_size(n: u64) -> String {
         v /= 1024.0;
         u += 1;
     }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.2} {}", UNITS[u])
-    }
+    if u == 0 { format!("{n} B") } else { format!("{v:.2} {}", UNITS[u]) }
 }
 
 /// A plain text table: columns are padded to their widest cell; a column is
@@ -119,10 +112,7 @@ impl Table {
                 None => (h.to_string(), false),
             })
             .collect();
-        Table {
-            headers,
-            rows: Vec::new(),
-        }
+        Table { headers, rows: Vec::new() }
     }
 
     /// Adds a row (missing cells print empty).
@@ -133,11 +123,7 @@ impl Table {
     /// Renders with two spaces between columns and no trailing spaces.
     pub fn render(&self) -> String {
         let n = self.headers.len();
-        let mut widths: Vec<usize> = self
-            .headers
-            .iter()
-            .map(|(h, _)| h.chars().count())
-            .collect();
+        let mut widths: Vec<usize> = self.headers.iter().map(|(h, _)| h.chars().count()).collect();
         for r in &self.rows {
             for (i, c) in r.iter().enumerate().take(n) {
                 widths[i] = widths[i].max(c.chars().count());
@@ -179,17 +165,11 @@ mod tests {
         let mut t = Table::new(&["Name", ">Size"]);
         t.row(vec!["a".into(), "10".into()]);
         t.row(vec!["long name".into(), "2".into()]);
-        assert_eq!(
-            t.render(),
-            "Name       Size\na            10\nlong name     2\n"
-        );
+        assert_eq!(t.render(), "Name       Size\na            10\nlong name     2\n");
     }
 
     #[test]
     fn durations_print_like_windbg() {
-        assert_eq!(
-            windbg_duration(std::time::Duration::from_millis(90_061_001)),
-            "1 days 1:01:01.001"
-        );
+        assert_eq!(windbg_duration(std::time::Duration::from_millis(90_061_001)), "1 days 1:01:01.001");
     }
 }

@@ -29,10 +29,8 @@ pub fn run(ctx: &Ctx) -> Result<ExitCode, CliError> {
     };
     let os = &ctx.dump.system().os;
     let name = code_name(os, e.code);
-    let module = ctx
-        .dump
-        .module_at(e.address)
-        .map(|m| format!("{}+{:#x}", m.file_name(), e.address - m.base));
+    let module =
+        ctx.dump.module_at(e.address).map(|m| format!("{}+{:#x}", m.file_name(), e.address - m.base));
     let description = describe(os, e.code, &e.parameters, ctx.ptr());
     let body = Body {
         thread_id: e.thread_id,
@@ -68,10 +66,7 @@ pub fn run(ctx: &Ctx) -> Result<ExitCode, CliError> {
             s.push_str(d);
             s.push('\n');
         }
-        s.push_str(&format!(
-            "          Thread: {:#x} ({})\n",
-            e.thread_id, e.thread_id
-        ));
+        s.push_str(&format!("          Thread: {:#x} ({})\n", e.thread_id, e.thread_id));
         s
     })
 }

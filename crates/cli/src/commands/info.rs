@@ -79,10 +79,7 @@ pub fn run(ctx: &Ctx) -> Result<ExitCode, CliError> {
     let p = d.process();
     let mem = d.memory();
     // A MINIDUMP has no process-name field: the first module is the executable.
-    let name = p
-        .name
-        .clone()
-        .or_else(|| d.modules().first().map(|m| m.file_name().to_string()));
+    let name = p.name.clone().or_else(|| d.modules().first().map(|m| m.file_name().to_string()));
     let uptime = match (p.create_time, p.dump_time) {
         (Some(c), Some(t)) if t >= c => Some(secs(t) - secs(c)),
         _ => None,
@@ -92,11 +89,7 @@ pub fn run(ctx: &Ctx) -> Result<ExitCode, CliError> {
         file_size: d.bytes().len() as u64,
         arch: sys.arch.name(),
         wow64: sys.wow64,
-        os: Os {
-            family: sys.os.name(),
-            version: sys.os_version.clone(),
-            detail: sys.os_detail.clone(),
-        },
+        os: Os { family: sys.os.name(), version: sys.os_version.clone(), detail: sys.os_detail.clone() },
         cpu_count: sys.cpu_count,
         process: Process {
             pid: p.pid,
@@ -125,12 +118,7 @@ pub fn run(ctx: &Ctx) -> Result<ExitCode, CliError> {
         streams: d
             .streams()
             .iter()
-            .map(|s| Stream {
-                kind: s.kind,
-                name: s.name.clone(),
-                size: s.size,
-                offset: s.offset,
-            })
+            .map(|s| Stream { kind: s.kind, name: s.name.clone(), size: s.size, offset: s.offset })
             .collect(),
         comments: d.comments().to_vec(),
     };
@@ -140,18 +128,8 @@ pub fn run(ctx: &Ctx) -> Result<ExitCode, CliError> {
 fn render(b: &Body) -> String {
     let mut s = String::new();
     let mut kv = |k: &str, v: String| s.push_str(&format!("{k:<16}{v}\n"));
-    kv(
-        "Container:",
-        format!("{} ({} bytes)", b.container, b.file_size),
-    );
-    kv(
-        "Architecture:",
-        if b.wow64 {
-            format!("{} (WOW64)", b.arch)
-        } else {
-            b.arch.clone()
-        },
-    );
+    kv("Container:", format!("{} ({} bytes)", b.container, b.file_size));
+    kv("Architecture:", if b.wow64 { format!("{} (WOW64)", b.arch) } else { b.arch.clone() });
     let mut os = b.os.family.clone();
     for part in [&b.os.version, &b.os.detail].into_iter().flatten() {
         os.push(' ');
@@ -160,49 +138,18 @@ fn render(b: &Body) -> String {
     kv("OS:", os);
     kv("Processors:", opt(b.cpu_count));
     let pr = &b.process;
-    kv(
-        "Process:",
-        format!(
-            "{} (pid {})",
-            pr.name.as_deref().unwrap_or("unknown"),
-            opt(pr.pid)
-        ),
-    );
+    kv("Process:", format!("{} (pid {})", pr.name.as_deref().unwrap_or("unknown"), opt(pr.pid)));
     if let Some(c) = &pr.command_line {
         kv("Command line:", c.clone());
     }
-    kv(
-        "Dump time:",
-        pr.dump_time.clone().unwrap_or_else(|| "unknown".into()),
-    );
-    kv(
-        "Process start:",
-        pr.create_time.clone().unwrap_or_else(|| "unknown".into()),
-    );
-    kv(
-        "Up time:",
-        pr.uptime_seconds
-            .map(dur)
-            .unwrap_or_else(|| "unknown".into()),
-    );
-    kv(
-        "User time:",
-        pr.user_time_seconds
-            .map(dur)
-            .unwrap_or_else(|| "unknown".into()),
-    );
-    kv(
-        "Kernel time:",
-        pr.kernel_time_seconds
-            .map(dur)
-            .unwrap_or_else(|| "unknown".into()),
-    );
+    kv("Dump time:", pr.dump_time.clone().unwrap_or_else(|| "unknown".into()));
+    kv("Process start:", pr.create_time.clone().unwrap_or_else(|| "unknown".into()));
+    kv("Up time:", pr.uptime_seconds.map(dur).unwrap_or_else(|| "unknown".into()));
+    kv("User time:", pr.user_time_seconds.map(dur).unwrap_or_else(|| "unknown".into()));
+    kv("Kernel time:", pr.kernel_time_seconds.map(dur).unwrap_or_else(|| "unknown".into()));
     let c = &b.counts;
     kv("Threads:", c.threads.to_string());
-    kv(
-        "Modules:",
-        format!("{} ({} unloaded)", c.modules, c.unloaded_modules),
-    );
+    kv("Modules:", format!("{} ({} unloaded)", c.modules, c.unloaded_modules));
     kv(
         "Memory:",
         format!(
@@ -214,11 +161,7 @@ fn render(b: &Body) -> String {
     );
     kv(
         "Memory map:",
-        if c.memory_map_regions > 0 {
-            format!("{} regions", c.memory_map_regions)
-        } else {
-            "none".into()
-        },
+        if c.memory_map_regions > 0 { format!("{} regions", c.memory_map_regions) } else { "none".into() },
     );
     kv("Handles:", c.handles.to_string());
     kv(

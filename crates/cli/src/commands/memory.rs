@@ -52,11 +52,7 @@ fn protect_name(p: Option<u32>) -> String {
         _ => return format!("{p:#x}"),
     };
     let mut s = base.to_string();
-    for (bit, name) in [
-        (0x100, "PAGE_GUARD"),
-        (0x200, "PAGE_NOCACHE"),
-        (0x400, "PAGE_WRITECOMBINE"),
-    ] {
+    for (bit, name) in [(0x100, "PAGE_GUARD"), (0x200, "PAGE_NOCACHE"), (0x400, "PAGE_WRITECOMBINE")] {
         if p & bit != 0 {
             s.push_str(" | ");
             s.push_str(name);
@@ -72,16 +68,10 @@ fn usage(ctx: &Ctx, r: &RegionInfo) -> &'static str {
         return "Free";
     }
     let threads = ctx.dump.threads();
-    if threads.iter().any(|t| {
-        t.stack
-            .is_some_and(|(s, n)| s < end && s.saturating_add(n) > r.base)
-    }) {
+    if threads.iter().any(|t| t.stack.is_some_and(|(s, n)| s < end && s.saturating_add(n) > r.base)) {
         return "Stack";
     }
-    if threads
-        .iter()
-        .any(|t| t.teb.is_some_and(|teb| teb >= r.base && teb < end))
-    {
+    if threads.iter().any(|t| t.teb.is_some_and(|teb| teb >= r.base && teb < end)) {
         return "TEB";
     }
     if r.kind == Some(MEM_IMAGE) || ctx.dump.module_at(r.base).is_some() {
@@ -176,14 +166,8 @@ pub fn run(ctx: &Ctx, list: bool) -> Result<ExitCode, CliError> {
                 e.1 += r.size;
             }
         }
-        let mut v: Vec<Group> = m
-            .into_iter()
-            .map(|(name, (regions, size))| Group {
-                name,
-                regions,
-                size,
-            })
-            .collect();
+        let mut v: Vec<Group> =
+            m.into_iter().map(|(name, (regions, size))| Group { name, regions, size }).collect();
         v.sort_by(|a, b| b.size.cmp(&a.size).then(a.name.cmp(&b.name)));
         v
     };
@@ -230,9 +214,7 @@ fn render(ctx: &Ctx, b: &Body) -> String {
     let p = ctx.ptr();
     let mut s = String::new();
     if b.source == "captured-ranges" {
-        s.push_str(
-            "The dump has no memory map (MemoryInfoList): only the captured ranges are listed.\n\n",
-        );
+        s.push_str("The dump has no memory map (MemoryInfoList): only the captured ranges are listed.\n\n");
     }
     if let Some(list) = &b.regions {
         let mut t = Table::new(&[
@@ -264,11 +246,7 @@ fn render(ctx: &Ctx, b: &Body) -> String {
     }
     let total: u64 = b.usage.iter().map(|g| g.size).sum();
     let pct = |n: u64, d: u64| {
-        if d == 0 {
-            "-".to_string()
-        } else {
-            format!("{:.2}%", n as f64 * 100.0 / d as f64)
-        }
+        if d == 0 { "-".to_string() } else { format!("{:.2}%", n as f64 * 100.0 / d as f64) }
     };
     let section = |title: &str, groups: &[Group], busy_only: bool, s: &mut String| {
         s.push_str(&format!("--- {title}\n"));

@@ -13,17 +13,11 @@ use crate::output::Options;
 use dump_format::Dump;
 
 /// Opens the dump and runs the command.
-pub fn dispatch(cmd: &Command, opts: &Options) -> Result<ExitCode, CliError> {
+pub fn dispatch(cmd: &Command, opts: &Options, io: Io<'_>) -> Result<ExitCode, CliError> {
     let path = cmd.dump_path();
-    let dump = Dump::open(path).map_err(|source| CliError::Dump {
-        path: path.display().to_string(),
-        source,
-    })?;
-    let ctx = Ctx {
-        opts,
-        path,
-        dump: &dump,
-    };
+    let dump =
+        Dump::open(path).map_err(|source| CliError::Dump { path: path.display().to_string(), source })?;
+    let ctx = Ctx { opts, path, dump: &dump, io: std::cell::RefCell::new(io) };
     match cmd {
         Command::Info(_) => info::run(&ctx),
         Command::Threads { native, .. } => threads::run(&ctx, *native),
@@ -34,8 +28,18 @@ pub fn dispatch(cmd: &Command, opts: &Options) -> Result<ExitCode, CliError> {
     }
 }
 
+/// Where a command writes: its answer, and warnings.
+pub struct Io<'a> {
+    /// The answer (stdout).
+    pub out: &'a mut dyn std::io::Write,
+    /// Warnings and progress (stderr).
+    pub err: &'a mut dyn std::io::Write,
+}
+
 /// What every command gets.
-pub struct Ctx<'a> {
+pub struct Ctx<'a, 'w> {
+    /// Output streams.
+    pub io: std::cell::RefCell<Io<'w>>,
     /// Global output options.
     pub opts: &'a Options,
     /// The dump's path as given.
@@ -44,7 +48,7 @@ pub struct Ctx<'a> {
     pub dump: &'a Dump,
 }
 
-impl Ctx<'_> {
+impl Ctx<'_, '_> {
     /// Prints the answer (text or JSON) and the warnings; see `output::finish`.
     pub fn finish<T: serde::Serialize>(
         &self,
@@ -52,7 +56,9 @@ impl Ctx<'_> {
         body: &T,
         text: impl FnOnce() -> String,
     ) -> Result<ExitCode, CliError> {
-        crate::output::finish(self.opts, command, self.path, self.dump, body, text)
+        let mut io = self.io.borrow_mut();
+        let Io { out, err } = &mut *io;
+        crate::output::finish(*out, *err, self.opts, command, self.path, self.dump, body, text)
     }
 
     /// Pointer size of the dumped process (for address widths).

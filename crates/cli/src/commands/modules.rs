@@ -35,20 +35,12 @@ fn version(v: Option<[u16; 4]>) -> Option<String> {
 fn module(m: &ModuleRecord) -> Module {
     let (mut pdb_name, mut pdb_guid, mut pdb_age, mut build_id) = (None, None, None, None);
     match &m.debug_id {
-        Some(DebugId::Pdb70 {
-            pdb_name: n,
-            guid,
-            age,
-        }) => {
+        Some(DebugId::Pdb70 { pdb_name: n, guid, age }) => {
             pdb_name = Some(n.clone());
             pdb_guid = Some(guid_text(guid, true));
             pdb_age = Some(*age);
         }
-        Some(DebugId::Pdb20 {
-            pdb_name: n,
-            signature,
-            age,
-        }) => {
+        Some(DebugId::Pdb20 { pdb_name: n, signature, age }) => {
             pdb_name = Some(n.clone());
             pdb_guid = Some(format!("{signature:08X}"));
             pdb_age = Some(*age);
@@ -91,29 +83,14 @@ pub fn run(ctx: &Ctx, unloaded: bool) -> Result<ExitCode, CliError> {
 }
 
 fn table(mods: &[ModuleRecord], p: usize) -> String {
-    let mut t = Table::new(&[
-        "Base",
-        ">Size",
-        "Version",
-        "Timestamp",
-        "Debug id",
-        "Module",
-    ]);
+    let mut t = Table::new(&["Base", ">Size", "Version", "Timestamp", "Debug id", "Module"]);
     for m in mods {
         let id = match &m.debug_id {
-            Some(DebugId::Pdb70 {
-                pdb_name,
-                guid,
-                age,
-            }) => {
+            Some(DebugId::Pdb70 { pdb_name, guid, age }) => {
                 let short = pdb_name.rsplit(['/', '\\']).next().unwrap_or(pdb_name);
                 format!("{short} {{{}}} {age}", guid_text(guid, true))
             }
-            Some(DebugId::Pdb20 {
-                pdb_name,
-                signature,
-                age,
-            }) => format!("{pdb_name} {signature:08X} {age}"),
+            Some(DebugId::Pdb20 { pdb_name, signature, age }) => format!("{pdb_name} {signature:08X} {age}"),
             Some(b @ DebugId::BuildId(_)) => format!("build-id {}", b.key()),
             None => "-".into(),
         };
@@ -121,9 +98,7 @@ fn table(mods: &[ModuleRecord], p: usize) -> String {
             hex_ptr(m.base, p),
             format!("{:#x}", m.size),
             version(m.file_version).unwrap_or_else(|| "-".into()),
-            m.timestamp
-                .map(|t| format!("{t:08x}"))
-                .unwrap_or_else(|| "-".into()),
+            m.timestamp.map(|t| format!("{t:08x}")).unwrap_or_else(|| "-".into()),
             id,
             m.path.clone(),
         ]);

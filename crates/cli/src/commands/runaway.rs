@@ -25,11 +25,8 @@ pub fn run(ctx: &Ctx) -> Result<ExitCode, CliError> {
     let threads = ctx.dump.threads();
     let dump_time = ctx.dump.process().dump_time;
     let section = |f: &dyn Fn(&dump_format::ThreadRecord) -> Option<Duration>| {
-        let mut rows: Vec<(usize, u32, Duration)> = threads
-            .iter()
-            .enumerate()
-            .filter_map(|(i, t)| f(t).map(|d| (i, t.id, d)))
-            .collect();
+        let mut rows: Vec<(usize, u32, Duration)> =
+            threads.iter().enumerate().filter_map(|(i, t)| f(t).map(|d| (i, t.id, d))).collect();
         // Busiest first; ties keep the dump's thread order, as WinDbg does.
         rows.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
         rows
@@ -47,36 +44,20 @@ pub fn run(ctx: &Ctx) -> Result<ExitCode, CliError> {
         ));
     }
     let to_rows = |v: &[(usize, u32, Duration)]| {
-        v.iter()
-            .map(|(i, id, d)| Row {
-                index: *i,
-                id: *id,
-                seconds: d.as_secs_f64(),
-            })
-            .collect()
+        v.iter().map(|(i, id, d)| Row { index: *i, id: *id, seconds: d.as_secs_f64() }).collect()
     };
-    let body = Body {
-        user: to_rows(&user),
-        kernel: to_rows(&kernel),
-        elapsed: to_rows(&elapsed),
-    };
+    let body = Body { user: to_rows(&user), kernel: to_rows(&kernel), elapsed: to_rows(&elapsed) };
     ctx.finish("runaway", &body, || {
         let mut s = String::new();
-        for (title, rows) in [
-            ("User Mode Time", &user),
-            ("Kernel Mode Time", &kernel),
-            ("Elapsed Time", &elapsed),
-        ] {
+        for (title, rows) in
+            [("User Mode Time", &user), ("Kernel Mode Time", &kernel), ("Elapsed Time", &elapsed)]
+        {
             s.push_str(&format!(" {title}\n  Thread       Time\n"));
             if rows.is_empty() {
                 s.push_str("   (not recorded in this dump)\n");
             }
             for (i, id, d) in rows.iter() {
-                s.push_str(&format!(
-                    "   {:<11} {}\n",
-                    format!("{i}:{id:x}"),
-                    windbg_duration(*d)
-                ));
+                s.push_str(&format!("   {:<11} {}\n", format!("{i}:{id:x}"), windbg_duration(*d)));
             }
         }
         s

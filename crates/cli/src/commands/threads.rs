@@ -61,9 +61,7 @@ pub fn run(ctx: &Ctx, native: bool) -> Result<ExitCode, CliError> {
     let body = Body { threads };
     ctx.finish("threads", &body, || {
         let p = ctx.ptr();
-        let mut t = Table::new(&[
-            ">#", ">OSID", "Name", ">User", ">Kernel", "Stack", "IP", "SP", "TEB",
-        ]);
+        let mut t = Table::new(&[">#", ">OSID", "Name", ">User", ">Kernel", "Stack", "IP", "SP", "TEB"]);
         let dash = || "-".to_string();
         for (th, rec) in body.threads.iter().zip(ctx.dump.threads()) {
             t.row(vec![
@@ -75,17 +73,10 @@ pub fn run(ctx: &Ctx, native: bool) -> Result<ExitCode, CliError> {
                 rec.stack
                     .map(|(s, n)| format!("{}-{}", hex_ptr(s, p), hex_ptr(s.saturating_add(n), p)))
                     .unwrap_or_else(dash),
-                rec.context
-                    .map(|c| hex_ptr(c.instruction_pointer(), p))
-                    .unwrap_or_else(|| {
-                        rec.context_note
-                            .clone()
-                            .map(|n| format!("({n})"))
-                            .unwrap_or_else(dash)
-                    }),
-                rec.context
-                    .map(|c| hex_ptr(c.stack_pointer(), p))
-                    .unwrap_or_else(dash),
+                rec.context.map(|c| hex_ptr(c.instruction_pointer(), p)).unwrap_or_else(|| {
+                    rec.context_note.clone().map(|n| format!("({n})")).unwrap_or_else(dash)
+                }),
+                rec.context.map(|c| hex_ptr(c.stack_pointer(), p)).unwrap_or_else(dash),
                 rec.teb.map(|v| hex_ptr(v, p)).unwrap_or_else(dash),
             ]);
         }
