@@ -1,6 +1,8 @@
-//! Shared helpers of clrscope's end-to-end tests: where the fixtures are.
+//! Shared helpers of clrscope's end-to-end tests: where the fixtures are, the
+//! third-party catalog, and running the CLI in-process.
 
-use std::path::PathBuf;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
 
 /// The workspace root.
 pub fn root() -> PathBuf {
@@ -10,4 +12,71 @@ pub fn root() -> PathBuf {
 /// `../shared/fixtures/third-party`: real dumps written by other people.
 pub fn third_party_dir() -> PathBuf {
     root().join("../shared/fixtures/third-party")
+}
+
+/// Every entry of the third-party `catalog.json`, as JSON values.
+pub fn catalog() -> Vec<Value> {
+    let path = third_party_dir().join("catalog.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    match serde_json::from_str(&text) {
+        Ok(Value::Array(v)) => v,
+        other => panic!("{} is not a JSON array: {other:?}", path.display()),
+    }
+}
+
+/// `fixtures/generated/`: the project's own dumps with their truth files.
+pub fn generated_dir() -> PathBuf {
+    root().join("fixtures/generated")
+}
+
+/// The folder of one generated dump, or `None` when it has not been
+/// generated. When `CLRSCOPE_REQUIRE_FIXTURES` is set (as `tests/run` and CI
+/// set it) a missing fixture is a test failure, never a silent skip.
+pub fn generated(name: &str) -> Option<PathBuf> {
+    let dir = generated_dir().join(name);
+    if dir.join("truth.json").is_file() {
+        return Some(dir);
+    }
+    if std::env::var_os("CLRSCOPE_REQUIRE_FIXTURES").is_some() {
+        panic!("generated fixture {name} is missing in {}: run fixtures/generate", generated_dir().display());
+    }
+    eprintln!("skipping: generated fixture {name} is missing (run fixtures/generate)");
+    None
+}
+
+/// What one in-process run of the CLI produced.
+#[derive(Debug)]
+pub struct Run {
+    /// Exit code.
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl Run {
+    /// Standard output parsed as JSON (panics with the output when it is not).
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+    }
+}
+
+/// Runs `clrscope ARGS...` in-process.
+pub fn clrscope<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Run {
+    let mut argv: Vec<std::ffi::OsString> = vec!["clrscope".into()];
+    argv.extend(args.iter().map(|a| a.as_ref().to_os_string()));
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = clrscope::run(argv, &mut out, &mut err);
+    Run {
+        code,
+        stdout: String::from_utf8_lossy(&out).into_owned(),
+        stderr: String::from_utf8_lossy(&err).into_owned(),
+    }
+}
+
+/// A path as an argument.
+pub fn arg(p: &Path) -> std::ffi::OsString {
+    p.as_os_str().to_os_string()
 }
