@@ -59,17 +59,24 @@ impl FileNote {
         let triples = b.array(2 * w, count, 3 * w)?;
         let names_off = 2 * w + triples.len();
         let names = b.rest(names_off)?;
-        let mut parts = names.data().split(|&c| c == 0);
+        let mut rest = names.data();
         let mut files = Vec::with_capacity(count as usize);
         for i in 0..count as usize {
             let t = i * 3 * w;
-            let path = parts.next().ok_or_else(|| {
-                Error::corrupt(
-                    "NT_FILE note",
-                    b.file_offset(0),
-                    format!("{count} mappings but only {i} path names"),
-                )
-            })?;
+            // Each name ends with a NUL; the last may instead run to the end
+            // of the note (some writers drop the final NUL), if not empty.
+            let (path, next) = match rest.iter().position(|&c| c == 0) {
+                Some(n) => (&rest[..n], &rest[n + 1..]),
+                None if !rest.is_empty() => (rest, &rest[rest.len()..]),
+                None => {
+                    return Err(Error::corrupt(
+                        "NT_FILE note",
+                        b.file_offset(0),
+                        format!("{count} mappings but only {i} path names"),
+                    ));
+                }
+            };
+            rest = next;
             files.push(MappedFile {
                 start: triples.ptr(t, w)?,
                 end: triples.ptr(t + w, w)?,
@@ -77,8 +84,6 @@ impl FileNote {
                 path: String::from_utf8_lossy(path).into_owned(),
             });
         }
-        // `split` yields a final piece after the last NUL; a missing last
-        // NUL means the last name ran to the end of the note: keep it.
         Ok(FileNote { page_size, files, offset: b.file_offset(0) })
     }
 }

@@ -13,9 +13,14 @@ use std::collections::HashMap;
 
 /// Largest note segment read from process memory while looking for a build
 /// id; real ones are a few hundred bytes.
-const MAX_NOTE_SEGMENT: u64 = 64 << 10;
-/// Largest program header table read from process memory.
-const MAX_PHDR_TABLE: u64 = 64 << 10;
+const MAX_NOTE_SEGMENT: u64 = 4 << 10;
+/// Largest program header table read from process memory (real ones hold
+/// about a dozen entries).
+const MAX_PHDR_TABLE: u64 = 16 << 10;
+/// Bytes of image headers and notes inspected over all modules. Real
+/// processes use a few KiB per module; the cap keeps a damaged `NT_FILE`
+/// listing a hundred thousand images from costing more than this.
+const INSPECT_BUDGET: u64 = 64 << 20;
 
 /// What the first bytes of a module say it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,10 +88,12 @@ pub fn build(files: &[MappedFile], mem: &Memory<'_>, entry: Option<u64>) -> Vec<
             }
         }
     }
+    let mut budget = INSPECT_BUDGET;
     let mut out: Vec<Module> = order
         .into_iter()
         .map(|(path, base, end)| {
-            let (kind, debug_id) = inspect(mem, base);
+            let (kind, debug_id) =
+                if budget > 0 { inspect(mem, base, &mut budget) } else { (ImageKind::Unknown, None) };
             Module {
                 record: ModuleRecord {
                     path,
@@ -115,7 +122,8 @@ pub fn build(files: &[MappedFile], mem: &Memory<'_>, entry: Option<u64>) -> Vec<
 
 /// Looks at the first bytes of the module at `base`: its kind, and for an
 /// ELF image its GNU build id when the dump holds the note.
-fn inspect(mem: &Memory<'_>, base: u64) -> (ImageKind, Option<DebugId>) {
+fn inspect(mem: &Memory<'_>, base: u64, budget: &mut u64) -> (ImageKind, Option<DebugId>) {
+    *budget = budget.saturating_sub(64);
     let Ok(head) = mem.read(base, 64) else {
         return match mem.read(base, 2) {
             Ok(h) if h.starts_with(b"MZ") => (ImageKind::Pe, None),
@@ -129,12 +137,12 @@ fn inspect(mem: &Memory<'_>, base: u64) -> (ImageKind, Option<DebugId>) {
     if !head.starts_with(b"\x7fELF") {
         return (ImageKind::Data, None);
     }
-    (ImageKind::Elf, build_id(mem, base, &head))
+    (ImageKind::Elf, build_id(mem, base, &head, budget))
 }
 
 /// Finds `NT_GNU_BUILD_ID` in the `PT_NOTE` segments of the ELF image whose
 /// header `head` was read at `base`.
-fn build_id(mem: &Memory<'_>, base: u64, head: &[u8]) -> Option<DebugId> {
+fn build_id(mem: &Memory<'_>, base: u64, head: &[u8], budget: &mut u64) -> Option<DebugId> {
     let hb = Bytes::new(head, 0, "module ELF header");
     let class = match hb.u8(4).ok()? {
         1 => Class::Elf32,
@@ -147,6 +155,7 @@ fn build_id(mem: &Memory<'_>, base: u64, head: &[u8]) -> Option<DebugId> {
     if table_len == 0 || table_len > MAX_PHDR_TABLE {
         return None;
     }
+    *budget = budget.saturating_sub(table_len);
     let table = mem.read(base.checked_add(hdr.phoff)?, table_len).ok()?;
     let mut warnings = Vec::new();
     let mut fake = hdr;
@@ -158,7 +167,8 @@ fn build_id(mem: &Memory<'_>, base: u64, head: &[u8]) -> Option<DebugId> {
     let link_base = first.vaddr.wrapping_sub(first.offset);
     let bias = base.wrapping_sub(link_base);
     for p in phdrs.iter().filter(|p| p.p_type == PT_NOTE) {
-        let len = p.filesz.min(MAX_NOTE_SEGMENT);
+        let len = p.filesz.min(MAX_NOTE_SEGMENT).min(*budget);
+        *budget -= len;
         let Ok(seg) = mem.read(bias.wrapping_add(p.vaddr), len) else {
             continue;
         };

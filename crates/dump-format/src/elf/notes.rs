@@ -200,10 +200,22 @@ fn one(window: Bytes<'_>, off: usize, align: usize) -> Result<(Note<'_>, usize),
 pub fn index(data: &[u8], segments: &[Segment], warnings: &mut Vec<Warning>) -> Vec<NoteEntry> {
     let mut out = Vec::new();
     let file = Bytes::new(data, 0, "PT_NOTE segment");
+    // Damaged program headers can point many PT_NOTE entries at the same
+    // large range; walking at most the file's size in total keeps the work
+    // and the index linear in the file.
+    let mut budget = data.len() as u64;
     for seg in segments.iter().filter(|s| s.p_type == PT_NOTE) {
         let start = usize::try_from(seg.offset).unwrap_or(usize::MAX);
         let avail = data.len().saturating_sub(start) as u64;
         let len = seg.filesz.min(avail);
+        if len > budget {
+            warnings.push(Warning::new(format!(
+                "PT_NOTE segment {} and later ones not read: the note segments add up to more than the file",
+                seg.index
+            )));
+            break;
+        }
+        budget -= len;
         if len < seg.filesz {
             warnings.push(Warning::new(format!(
                 "PT_NOTE segment {} at file offset {:#x} is {:#x} bytes but the file holds {len:#x} of them (truncated dump)",
