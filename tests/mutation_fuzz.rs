@@ -62,7 +62,7 @@ fn mutate(rng: &mut Rng, data: &mut Vec<u8>) {
 
 #[test]
 fn damaged_dumps_never_panic_or_hang() {
-    let iters: usize = std::env::var("CLRSCOPE_FUZZ_ITERS").ok().and_then(|v| v.parse().ok()).unwrap_or(120);
+    let iters: usize = std::env::var("CLRSCOPE_FUZZ_ITERS").ok().and_then(|v| v.parse().ok()).unwrap_or(1500);
     let files: Vec<(String, Vec<u8>)> = catalog()
         .iter()
         .filter_map(|e| e["file"].as_str().map(str::to_string))
