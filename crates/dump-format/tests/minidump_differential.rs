@@ -116,6 +116,8 @@ fn memory(path: &str, ours: &Dump, theirs: &minidump::Minidump<'_, &[u8]>) {
 }
 
 fn exception(path: &str, ours: &Dump, theirs: &minidump::Minidump<'_, &[u8]>) {
+    let sys: MinidumpSystemInfo = theirs.get_stream().expect("system info");
+    let misc: Option<MinidumpMiscInfo> = theirs.get_stream().ok();
     let theirs: Option<MinidumpException<'_>> = theirs.get_stream().ok();
     let (Some(a), Some(b)) = (ours.exception(), theirs.as_ref()) else {
         assert_eq!(ours.exception().is_some(), theirs.is_some(), "{path}: exception presence");
@@ -129,4 +131,6 @@ fn exception(path: &str, ours: &Dump, theirs: &minidump::Minidump<'_, &[u8]>) {
     assert_eq!(a.nested_record, r.exception_record, "{path}: nested record");
     let n = (r.number_parameters as usize).min(15);
     assert_eq!(a.parameters, r.exception_information[..n], "{path}: exception parameters");
+    let ip_b = b.context(&sys, misc.as_ref()).map(|c| c.get_instruction_pointer());
+    assert_eq!(a.context.map(|c| c.instruction_pointer()), ip_b, "{path}: exception context ip");
 }

@@ -134,8 +134,9 @@ fn module_list(modules: &[(u64, u32, u32)]) -> Vec<u8> {
     s
 }
 
-#[test]
-fn wow64_threads_get_their_32_bit_context() {
+/// A WOW64 dump: three threads, the first with a good 32-bit context, the
+/// second without its TEB captured, the third with ESP off its stack.
+fn wow64_dump() -> Vec<u8> {
     const TEB1: u64 = 0x7ffd_e000_0000;
     const TEB2: u64 = 0x7ffd_e001_0000; // its TEB is not captured
     const TEB3: u64 = 0x7ffd_e002_0000; // its 32-bit ESP is off its stack
@@ -172,8 +173,12 @@ fn wow64_threads_get_their_32_bit_context() {
             (3, TEB3, 0x7ff_f000, 0, 0, ctx.len() as u32, c1),
         ]),
     );
-    let dump = Dump::from_bytes(w.finish()).unwrap();
+    w.finish()
+}
 
+#[test]
+fn wow64_threads_get_their_32_bit_context() {
+    let dump = Dump::from_bytes(wow64_dump()).unwrap();
     assert!(dump.system().wow64);
     assert_eq!(dump.arch(), Arch::X86);
     assert_eq!(dump.memory().pointer_size(), 4);
@@ -359,4 +364,28 @@ fn damaged_header_and_directory_are_fatal() {
     let err = Dump::from_bytes(bad_dir).unwrap_err().to_string();
     assert!(err.contains("directory"), "{err}");
     assert!(Dump::from_bytes(good[..20].to_vec()).is_err());
+}
+
+#[test]
+fn damaged_wow64_dump_never_panics() {
+    // No fixture is WOW64, so the TEB and CPU-area walk gets its own damage run.
+    let good = wow64_dump();
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    for cut in (0..good.len()).step_by(16) {
+        let _ = Dump::from_bytes(good[..cut].to_vec()).map(|d| d.threads().len());
+    }
+    for _ in 0..2000 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let mut m = good.clone();
+        let at = (seed % m.len() as u64) as usize;
+        m[at] = (seed >> 32) as u8;
+        if let Ok(d) = Dump::from_bytes(m) {
+            for t in d.threads() {
+                let _ = (t.context.map(|c| c.registers()), &t.context_note);
+            }
+            let _ = d.memory().captured_bytes();
+        }
+    }
 }

@@ -57,7 +57,7 @@ fn pe_machine(mem: &Memory<'_>, base: u64) -> Option<u16> {
     }
     let nt = base.checked_add(e_lfanew)?;
     (mem.u32(nt).ok()? == 0x4550).then_some(())?; // "PE\0\0"
-    mem.u16(nt + 4).ok()
+    mem.u16(nt.checked_add(4)?).ok()
 }
 
 /// Replaces each thread's 64-bit context with its 32-bit one, validated;
@@ -101,8 +101,8 @@ fn validate(
     let (sp, ip) = (c.stack_pointer(), c.instruction_pointer());
     let teb32 = t.teb.and_then(|teb| teb.checked_add(TEB32_FROM_TEB64));
     let stack = teb32.and_then(|teb32| {
-        let base = u64::from(mem.u32(teb32 + 4).ok()?);
-        let limit = u64::from(mem.u32(teb32 + 8).ok()?);
+        let base = u64::from(mem.u32(teb32.checked_add(4)?).ok()?);
+        let limit = u64::from(mem.u32(teb32.checked_add(8)?).ok()?);
         (limit < base).then_some((limit, base))
     });
     let sp_ok = match stack {
