@@ -20,7 +20,10 @@ fn info_text() {
 
 #[test]
 fn threads_text() {
-    insta::assert_snapshot!("threads_thread_name_list", text(&["threads", "--native"], "bp-thread_name_list.dmp"));
+    insta::assert_snapshot!(
+        "threads_thread_name_list",
+        text(&["threads", "--native"], "bp-thread_name_list.dmp")
+    );
     insta::assert_snapshot!("threads_elf_i386", text(&["threads", "--native"], "lldb-gcore-linux-i386.core"));
 }
 
@@ -43,7 +46,11 @@ fn memory_text() {
 fn exception_text() {
     insta::assert_snapshot!("exception_av_x86", text(&["exception"], "bp-ascii_read_av.dmp"));
     insta::assert_snapshot!("exception_json_av_x64", {
-        let run = clrscope(&["exception".into(), arg(&third_party_dir().join("bp-write_av_non_canonical.dmp")), "--json".into()]);
+        let run = clrscope(&[
+            "exception".into(),
+            arg(&third_party_dir().join("bp-write_av_non_canonical.dmp")),
+            "--json".into(),
+        ]);
         // The dump path differs per machine: pin everything else.
         let mut j = run.json();
         j["dump"] = "DUMP".into();

@@ -32,14 +32,20 @@ fn info_agrees_with_catalog() {
             Some("MINIDUMP") => {
                 assert_eq!(j["container"], "minidump", "{file}");
                 assert_eq!(j["counts"]["modules"], entry["module_count"], "{file}: module count");
-                assert_eq!(j["counts"]["captured_bytes"], entry["memory_bytes_total"], "{file}: captured bytes");
+                assert_eq!(
+                    j["counts"]["captured_bytes"], entry["memory_bytes_total"],
+                    "{file}: captured bytes"
+                );
                 if let Some(pid) = entry.get("pid") {
                     assert_eq!(&j["process"]["pid"], pid, "{file}: pid");
                 }
                 match entry.get("exception") {
                     Some(e) => {
-                        let code = u32::from_str_radix(e["code"].as_str().unwrap_or("").trim_start_matches("0x"), 16)
-                            .unwrap_or(u32::MAX);
+                        let code = u32::from_str_radix(
+                            e["code"].as_str().unwrap_or("").trim_start_matches("0x"),
+                            16,
+                        )
+                        .unwrap_or(u32::MAX);
                         assert_eq!(j["exception"]["code"], format!("{code:#010x}"), "{file}: exception code");
                         assert_eq!(j["exception"]["thread_id"], e["tid"], "{file}: exception thread");
                     }
@@ -104,7 +110,12 @@ fn threads_match_catalog_thread_names() {
     for entry in catalog() {
         let Some(names) = entry["thread_names"].as_array() else { continue };
         let file = entry["file"].as_str().unwrap_or_default();
-        let run = clrscope(&["threads".into(), "--native".into(), "--json".into(), arg(&third_party_dir().join(file))]);
+        let run = clrscope(&[
+            "threads".into(),
+            "--native".into(),
+            "--json".into(),
+            arg(&third_party_dir().join(file)),
+        ]);
         let j = run.json();
         for pair in names {
             let (id, name) = (&pair[0], pair[1].as_str().unwrap_or(""));
@@ -128,6 +139,7 @@ fn exit_codes_are_the_documented_ones() {
     assert_eq!(usage.code, 1);
     let managed = clrscope(&["threads".into(), arg(&third_party_dir().join("rmd-test.dmp"))]);
     assert_eq!(managed.code, 5, "managed threads are not built yet and must say so");
-    let no_exc = clrscope(&["exception".into(), arg(&third_party_dir().join("bp-tiny-exe-with-cet-xsave.dmp"))]);
+    let no_exc =
+        clrscope(&["exception".into(), arg(&third_party_dir().join("bp-tiny-exe-with-cet-xsave.dmp"))]);
     assert_eq!(no_exc.code, 5, "{}", no_exc.stdout);
 }

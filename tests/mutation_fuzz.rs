@@ -71,8 +71,14 @@ fn damaged_dumps_never_panic_or_hang() {
     assert!(!files.is_empty());
     let dir = std::env::temp_dir().join(format!("clrscope-fuzz-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
-    let commands: &[&[&str]] =
-        &[&["info"], &["threads", "--native"], &["runaway"], &["modules", "--unloaded"], &["memory"], &["exception"]];
+    let commands: &[&[&str]] = &[
+        &["info"],
+        &["threads", "--native"],
+        &["runaway"],
+        &["modules", "--unloaded"],
+        &["memory"],
+        &["exception"],
+    ];
     let mut rng = Rng(0x00c0_ffee_d00d_f00d);
     let started = Instant::now();
     for i in 0..iters {
@@ -98,7 +104,11 @@ fn damaged_dumps_never_panic_or_hang() {
                 run.code,
                 run.stderr
             );
-            assert!(t.elapsed() < Duration::from_secs(5), "iteration {i} ({name}) {cmd:?} took {:?}", t.elapsed());
+            assert!(
+                t.elapsed() < Duration::from_secs(5),
+                "iteration {i} ({name}) {cmd:?} took {:?}",
+                t.elapsed()
+            );
         }
         let _ = std::fs::remove_file(&path);
     }

@@ -74,16 +74,11 @@ impl Dump {
     /// Opens the dump at `path` through a read-only memory map.
     pub fn open(path: impl AsRef<Path>) -> Result<Dump> {
         let path = path.as_ref();
-        let io = |source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        };
+        let io = |source| Error::Io { path: path.to_path_buf(), source };
         let file = std::fs::File::open(path).map_err(io)?;
         let len = file.metadata().map_err(io)?.len();
         if len == 0 {
-            return Err(Error::UnknownFormat {
-                found: "an empty file".into(),
-            });
+            return Err(Error::UnknownFormat { found: "an empty file".into() });
         }
         // The one unsafe operation of the crate: the map is read-only, and a
         // dump file being truncated underneath us is outside what we defend
@@ -110,9 +105,7 @@ impl Dump {
         } else if data.starts_with(b"\x7fELF") {
             (Format::ElfCore, elf::load(data)?)
         } else {
-            return Err(Error::UnknownFormat {
-                found: describe_magic(data),
-            });
+            return Err(Error::UnknownFormat { found: describe_magic(data) });
         };
         let system = loaded.system.take().unwrap_or(SystemSummary {
             arch: Arch::Other(0),
@@ -129,13 +122,7 @@ impl Dump {
                 space.overlaps()
             )));
         }
-        Ok(Dump {
-            backing,
-            format,
-            system,
-            space,
-            loaded,
-        })
+        Ok(Dump { backing, format, system, space, loaded })
     }
 
     /// The whole dump file.
@@ -165,11 +152,7 @@ impl Dump {
 
     /// The process's captured memory.
     pub fn memory(&self) -> Memory<'_> {
-        Memory::new(
-            self.backing.bytes(),
-            &self.space,
-            self.system.arch.pointer_size(),
-        )
+        Memory::new(self.backing.bytes(), &self.space, self.system.arch.pointer_size())
     }
 
     /// OS threads, in the order the dump lists them.
@@ -189,10 +172,7 @@ impl Dump {
 
     /// The module whose image contains `addr`.
     pub fn module_at(&self, addr: u64) -> Option<&ModuleRecord> {
-        self.loaded
-            .modules
-            .iter()
-            .find(|m| addr >= m.base && addr < m.end())
+        self.loaded.modules.iter().find(|m| addr >= m.base && addr < m.end())
     }
 
     /// The exception or signal that caused the dump.
@@ -227,18 +207,12 @@ impl Dump {
 
     /// Typed access to the MINIDUMP streams, when this is a MINIDUMP.
     pub fn minidump(&self) -> Option<minidump::Minidump<'_>> {
-        self.loaded
-            .minidump
-            .as_ref()
-            .map(|i| minidump::Minidump::new(self.backing.bytes(), i))
+        self.loaded.minidump.as_ref().map(|i| minidump::Minidump::new(self.backing.bytes(), i))
     }
 
     /// Typed access to the ELF core's segments and notes, when this is one.
     pub fn elf(&self) -> Option<elf::ElfCore<'_>> {
-        self.loaded
-            .elf
-            .as_ref()
-            .map(|i| elf::ElfCore::new(self.backing.bytes(), i))
+        self.loaded.elf.as_ref().map(|i| elf::ElfCore::new(self.backing.bytes(), i))
     }
 }
 

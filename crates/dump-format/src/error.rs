@@ -110,10 +110,6 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// Shorthand for [`Error::Corrupt`].
     pub(crate) fn corrupt(what: impl Into<String>, offset: u64, reason: impl Into<String>) -> Self {
-        Error::Corrupt {
-            what: what.into(),
-            offset,
-            reason: reason.into(),
-        }
+        Error::Corrupt { what: what.into(), offset, reason: reason.into() }
     }
 }

@@ -68,10 +68,7 @@ impl AddressSpace {
             }
             out.push(r);
         }
-        AddressSpace {
-            regions: out,
-            overlaps,
-        }
+        AddressSpace { regions: out, overlaps }
     }
 
     /// The regions, sorted by address.
@@ -109,11 +106,7 @@ pub struct Memory<'a> {
 impl<'a> Memory<'a> {
     /// A reader over `data` (the whole dump file) and `space`.
     pub fn new(data: &'a [u8], space: &'a AddressSpace, pointer_size: usize) -> Self {
-        Memory {
-            data,
-            regions: &space.regions,
-            pointer_size,
-        }
+        Memory { data, regions: &space.regions, pointer_size }
     }
 
     /// Size of a pointer in the dumped process.
@@ -148,16 +141,10 @@ impl<'a> Memory<'a> {
         }
         let off = r.file_offset.saturating_add(delta);
         let end = r.file_offset.saturating_add(r.file_len);
-        let corrupt = ReadError::Corrupt {
-            address: addr,
-            file_offset: off,
-        };
+        let corrupt = ReadError::Corrupt { address: addr, file_offset: off };
         if end > self.data.len() as u64 {
             // The tables point past the end of the file: keep what is there.
-            let have = (self.data.len() as u64)
-                .checked_sub(off)
-                .filter(|h| *h > 0)
-                .ok_or(corrupt)?;
+            let have = (self.data.len() as u64).checked_sub(off).filter(|h| *h > 0).ok_or(corrupt)?;
             return Ok(&self.data[off as usize..(off + have) as usize]);
         }
         Ok(&self.data[off as usize..end as usize])
@@ -186,9 +173,7 @@ impl<'a> Memory<'a> {
     /// order (Memory64List and ELF segments usually do). Otherwise
     /// [`ReadError::NotContiguous`]; [`Memory::read`] handles that case.
     pub fn slice(&self, addr: u64, len: u64) -> Result<&'a [u8], ReadError> {
-        let idx = self
-            .region_index(addr)
-            .ok_or(ReadError::NotCaptured { address: addr, len })?;
+        let idx = self.region_index(addr).ok_or(ReadError::NotCaptured { address: addr, len })?;
         let run = self.run(idx, addr)?;
         if run.len() as u64 >= len {
             return Ok(&run[..len as usize]);
@@ -204,19 +189,15 @@ impl<'a> Memory<'a> {
                 return Err(if r.file_len < r.mem_len {
                     ReadError::NotWritten { address: cur }
                 } else {
-                    ReadError::Corrupt {
-                        address: cur,
-                        file_offset: start_off + got,
-                    }
+                    ReadError::Corrupt { address: cur, file_offset: start_off + got }
                 });
             }
             let next = i + 1;
-            let n = self.regions.get(next).filter(|n| n.start == cur).ok_or(
-                ReadError::NotCaptured {
-                    address: cur,
-                    len: len - got,
-                },
-            )?;
+            let n = self
+                .regions
+                .get(next)
+                .filter(|n| n.start == cur)
+                .ok_or(ReadError::NotCaptured { address: cur, len: len - got })?;
             if n.file_offset != start_off + got {
                 return Err(ReadError::NotContiguous { address: cur });
             }
@@ -235,11 +216,7 @@ impl<'a> Memory<'a> {
             return Ok(Cow::Borrowed(s));
         }
         if len > MAX_OWNED_READ {
-            return Err(ReadError::TooLarge {
-                address: addr,
-                len,
-                limit: MAX_OWNED_READ,
-            });
+            return Err(ReadError::TooLarge { address: addr, len, limit: MAX_OWNED_READ });
         }
         let mut buf = vec![0u8; len as usize];
         self.read_into(addr, &mut buf)?;
@@ -252,14 +229,10 @@ impl<'a> Memory<'a> {
         while done < buf.len() {
             let cur = addr
                 .checked_add(done as u64)
-                .ok_or(ReadError::NotCaptured {
-                    address: addr,
-                    len: buf.len() as u64,
-                })?;
-            let idx = self.region_index(cur).ok_or(ReadError::NotCaptured {
-                address: cur,
-                len: (buf.len() - done) as u64,
-            })?;
+                .ok_or(ReadError::NotCaptured { address: addr, len: buf.len() as u64 })?;
+            let idx = self
+                .region_index(cur)
+                .ok_or(ReadError::NotCaptured { address: cur, len: (buf.len() - done) as u64 })?;
             let run = self.run(idx, cur)?;
             let n = run.len().min(buf.len() - done);
             buf[done..done + n].copy_from_slice(&run[..n]);
@@ -268,14 +241,9 @@ impl<'a> Memory<'a> {
             if done < buf.len() && (n as u64) < r.end() - cur {
                 // The file holds fewer bytes than the region spans.
                 return Err(if r.file_len < r.mem_len {
-                    ReadError::NotWritten {
-                        address: cur + n as u64,
-                    }
+                    ReadError::NotWritten { address: cur + n as u64 }
                 } else {
-                    ReadError::Corrupt {
-                        address: cur + n as u64,
-                        file_offset: self.data.len() as u64,
-                    }
+                    ReadError::Corrupt { address: cur + n as u64, file_offset: self.data.len() as u64 }
                 });
             }
         }
@@ -319,11 +287,7 @@ impl<'a> Memory<'a> {
 
     /// A pointer of the dumped process's size at `addr`, widened to u64.
     pub fn ptr(&self, addr: u64) -> Result<u64, ReadError> {
-        if self.pointer_size == 4 {
-            self.u32(addr).map(u64::from)
-        } else {
-            self.u64(addr)
-        }
+        if self.pointer_size == 4 { self.u32(addr).map(u64::from) } else { self.u64(addr) }
     }
 
     /// Total bytes the dump holds for process memory.

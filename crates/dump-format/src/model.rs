@@ -83,10 +83,7 @@ impl UnixTime {
 
     /// From whole Unix seconds; zero means "not set".
     pub fn from_secs(secs: u64) -> Option<Self> {
-        (secs != 0).then_some(UnixTime {
-            secs: secs as i64,
-            nanos: 0,
-        })
+        (secs != 0).then_some(UnixTime { secs: secs as i64, nanos: 0 })
     }
 
     /// RFC 3339 in UTC, e.g. `2020-09-14T08:42:28Z`.
@@ -94,12 +91,7 @@ impl UnixTime {
         let days = self.secs.div_euclid(86_400);
         let sod = self.secs.rem_euclid(86_400);
         let (y, m, d) = civil_from_days(days);
-        format!(
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-            sod / 3600,
-            sod % 3600 / 60,
-            sod % 60
-        )
+        format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", sod / 3600, sod % 3600 / 60, sod % 60)
     }
 }
 
@@ -385,8 +377,6 @@ impl std::fmt::Display for Warning {
 impl Warning {
     /// A warning with this message.
     pub fn new(message: impl std::fmt::Display) -> Self {
-        Warning {
-            message: message.to_string(),
-        }
+        Warning { message: message.to_string() }
     }
 }

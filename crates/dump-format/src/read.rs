@@ -64,30 +64,18 @@ impl<'a> Bytes<'a> {
 
     /// `len` bytes at `off`, or a `Truncated` error.
     pub fn slice(&self, off: usize, len: usize) -> Result<&'a [u8]> {
-        let end = off
-            .checked_add(len)
-            .ok_or_else(|| self.truncated(off, len))?;
-        self.data
-            .get(off..end)
-            .ok_or_else(|| self.truncated(off, len))
+        let end = off.checked_add(len).ok_or_else(|| self.truncated(off, len))?;
+        self.data.get(off..end).ok_or_else(|| self.truncated(off, len))
     }
 
     /// A sub-window of `len` bytes at `off`, keeping absolute offsets right.
     pub fn sub(&self, off: usize, len: usize, what: &'static str) -> Result<Bytes<'a>> {
-        Ok(Bytes {
-            data: self.slice(off, len)?,
-            base: self.file_offset(off),
-            what,
-        })
+        Ok(Bytes { data: self.slice(off, len)?, base: self.file_offset(off), what })
     }
 
     /// The window from `off` to its end.
     pub fn rest(&self, off: usize) -> Result<Bytes<'a>> {
-        let len = self
-            .data
-            .len()
-            .checked_sub(off)
-            .ok_or_else(|| self.truncated(off, 0))?;
+        let len = self.data.len().checked_sub(off).ok_or_else(|| self.truncated(off, 0))?;
         self.sub(off, len, self.what)
     }
 
@@ -104,47 +92,32 @@ impl<'a> Bytes<'a> {
 
     /// Little-endian u8 at `off`.
     pub fn u8(&self, off: usize) -> Result<u8> {
-        self.data
-            .get(off)
-            .copied()
-            .ok_or_else(|| self.truncated(off, 1))
+        self.data.get(off).copied().ok_or_else(|| self.truncated(off, 1))
     }
 
     /// Little-endian u16 at `off`.
     pub fn u16(&self, off: usize) -> Result<u16> {
-        self.data
-            .pread_with(off, LE)
-            .map_err(|_| self.truncated(off, 2))
+        self.data.pread_with(off, LE).map_err(|_| self.truncated(off, 2))
     }
 
     /// Little-endian u32 at `off`.
     pub fn u32(&self, off: usize) -> Result<u32> {
-        self.data
-            .pread_with(off, LE)
-            .map_err(|_| self.truncated(off, 4))
+        self.data.pread_with(off, LE).map_err(|_| self.truncated(off, 4))
     }
 
     /// Little-endian u64 at `off`.
     pub fn u64(&self, off: usize) -> Result<u64> {
-        self.data
-            .pread_with(off, LE)
-            .map_err(|_| self.truncated(off, 8))
+        self.data.pread_with(off, LE).map_err(|_| self.truncated(off, 8))
     }
 
     /// Little-endian i32 at `off`.
     pub fn i32(&self, off: usize) -> Result<i32> {
-        self.data
-            .pread_with(off, LE)
-            .map_err(|_| self.truncated(off, 4))
+        self.data.pread_with(off, LE).map_err(|_| self.truncated(off, 4))
     }
 
     /// A pointer-sized little-endian value (4 or 8 bytes) at `off`.
     pub fn ptr(&self, off: usize, pointer_size: usize) -> Result<u64> {
-        if pointer_size == 4 {
-            self.u32(off).map(u64::from)
-        } else {
-            self.u64(off)
-        }
+        if pointer_size == 4 { self.u32(off).map(u64::from) } else { self.u64(off) }
     }
 
     /// A 16-byte GUID in its Windows byte order at `off`.
@@ -166,11 +139,6 @@ impl<'a> Bytes<'a> {
 
 /// Decodes UTF-16LE bytes, replacing invalid sequences and stopping at a NUL.
 pub fn utf16le(bytes: &[u8]) -> String {
-    let units = bytes
-        .chunks_exact(2)
-        .map(|c| u16::from_le_bytes([c[0], c[1]]))
-        .take_while(|&u| u != 0);
-    char::decode_utf16(units)
-        .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
-        .collect()
+    let units = bytes.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).take_while(|&u| u != 0);
+    char::decode_utf16(units).map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER)).collect()
 }
