@@ -30,3 +30,12 @@
 
 pub mod metadata;
 pub mod pe;
+
+pub mod error;
+pub mod gc;
+pub mod globals;
+pub mod runtime;
+pub mod types;
+
+pub use error::{ClrError, Result};
+pub use runtime::{Options, Runtime};

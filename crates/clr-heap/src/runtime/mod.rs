@@ -1,0 +1,214 @@
+//! The runtime model's entry point: [`Runtime`] (ClrMD's `ClrRuntime`).
+//!
+//! Opening one finds the runtime module, picks the layout family, collects
+//! the runtime's globals by every route that works, reads the GC's own
+//! description of its heap, and records what was found and every check in
+//! [`Diagnostics`]. What cannot be found is reported with the reason — never
+//! guessed.
+
+pub mod diagnostics;
+pub mod discover;
+pub mod layout;
+
+pub use diagnostics::Diagnostics;
+pub use discover::{Flavor, RuntimeModule, Version, find_runtime};
+pub use layout::{Family, Layout};
+
+use crate::error::{ClrError, Result};
+use crate::gc::dacvars::GcDacVars;
+use crate::gc::heap::GcHeap;
+use crate::gc::walk::{HeapWalk, MtCache};
+use crate::globals::{Globals, Route, elf_symbols};
+use dump_format::Dump;
+use dump_format::model::OsFamily;
+use std::path::PathBuf;
+
+/// Where to look for files the dump does not contain.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Directories that may hold the runtime binary (libcoreclr.so, coreclr.dll, clr.dll).
+    pub runtime_dirs: Vec<PathBuf>,
+    /// Directories that may hold assemblies whose images are missing from the dump.
+    pub assembly_dirs: Vec<PathBuf>,
+}
+
+/// A CLR runtime found in a dump.
+pub struct Runtime<'d> {
+    /// The dump.
+    pub dump: &'d Dump,
+    /// The runtime module and its version.
+    pub module: RuntimeModule,
+    /// The layout family.
+    pub family: Family,
+    /// The candidate layout (validated by the checks in `diagnostics`).
+    pub layout: Layout,
+    /// The runtime's globals.
+    pub globals: Globals,
+    /// The GC's debugger table, when found.
+    pub gc_vars: Option<GcDacVars>,
+    /// The GC heap, or why it could not be read.
+    pub heap: std::result::Result<GcHeap, String>,
+    /// What was found, how, and every check.
+    pub diagnostics: Diagnostics,
+    /// Options the runtime was opened with.
+    pub options: Options,
+}
+
+impl<'d> Runtime<'d> {
+    /// Finds and opens the runtime of `dump`.
+    ///
+    /// ```no_run
+    /// let dump = dump_format::Dump::open("core.1234")?;
+    /// let rt = clr_heap::runtime::Runtime::open(&dump, &Default::default())?;
+    /// println!("{} {}", rt.module.flavor.name(), rt.module.product());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open(dump: &'d Dump, options: &Options) -> Result<Runtime<'d>> {
+        let module = find_runtime(dump)?;
+        let mut diag = Diagnostics::default();
+        diag.found(
+            format!("{} runtime {} ({})", module.flavor.name(), module.product(), module.module.path),
+            format!("module list; version from {}", module.version_source),
+        );
+        let family = Family::of(&module).ok_or_else(|| {
+            ClrError::Unsupported(format!(
+                "{} with file version {} has no known layout family",
+                module.module.file_name(),
+                module.file_version.map(|v| v.to_string()).unwrap_or_else(|| "unknown".into())
+            ))
+        })?;
+        let windows = dump.system().os == OsFamily::Windows;
+        let mut layout = Layout::new(family, dump.arch().pointer_size() as u64, windows);
+        diag.found(format!("layout family {}", family.name()), "runtime file version");
+
+        let mut globals = Globals::default();
+        let mut tried = Vec::new();
+        if !windows {
+            match elf_symbols::load(&module.module, &options.runtime_dirs) {
+                Ok(syms) => {
+                    let how = format!("{}", syms.path.display());
+                    globals.merge(Route::ElfSymbols, syms.data, &mut diag);
+                    diag.found("runtime symbols", how);
+                }
+                Err(e) => tried.push(format!("ELF symbols: {e}")),
+            }
+        }
+        let runtime_file =
+            elf_symbols::candidates(&module.module, &options.runtime_dirs).into_iter().find(|p| p.is_file());
+        match crate::globals::dac_table::read_dac_table(dump, &module.module, runtime_file.as_deref()) {
+            Ok(table) => {
+                let found = table.entries.iter().map(|e| (e.name.to_string(), e.address));
+                globals.merge(Route::DacTable, found, &mut diag);
+            }
+            Err(e) => tried.push(format!("DAC table: {e}")),
+        }
+        for t in &tried {
+            diag.check("globals route", false, t.clone());
+        }
+
+        let mem = dump.memory();
+        calibrate_pointers(dump, &globals, &mut layout, &mut diag);
+        let mut gc_vars = None;
+        let heap = match globals.address("g_gcDacGlobals") {
+            None => Err(format!(
+                "g_gcDacGlobals not found ({})",
+                if tried.is_empty() { "no route named it".into() } else { tried.join("; ") }
+            )),
+            Some(var) => match mem.ptr(var) {
+                Err(e) => Err(format!("g_gcDacGlobals at {var:#x}: {e}")),
+                Ok(table) => match GcDacVars::read(&mem, table) {
+                    Err(e) => Err(e.to_string()),
+                    Ok(v) => {
+                        let h = GcHeap::read(&mem, &layout, &v, &mut diag).map_err(|e| e.to_string());
+                        gc_vars = Some(v);
+                        h
+                    }
+                },
+            },
+        };
+        if globals.is_empty() && heap.is_err() {
+            return Err(ClrError::GlobalsNotFound { tried });
+        }
+        Ok(Runtime {
+            dump,
+            module,
+            family,
+            layout,
+            globals,
+            gc_vars,
+            heap,
+            diagnostics: diag,
+            options: options.clone(),
+        })
+    }
+
+    /// The free-space MethodTable, from `g_pFreeObjectMethodTable`.
+    pub fn free_mt(&self) -> Option<u64> {
+        let var = self.globals.address("g_pFreeObjectMethodTable")?;
+        self.dump.memory().ptr(var).ok().filter(|&v| v != 0)
+    }
+
+    /// A MethodTable cache primed with what the runtime's globals tell.
+    pub fn mt_cache(&self) -> MtCache {
+        MtCache::new(self.free_mt())
+    }
+
+    /// Walks the GC heap; `Err` when the heap could not be read.
+    pub fn walk<'a>(&'a self, cache: &'a mut MtCache) -> Result<HeapWalk<'a, 'd>> {
+        let heap = self.heap.as_ref().map_err(|e| ClrError::Unsupported(format!("GC heap: {e}")))?;
+        Ok(HeapWalk::new(self.dump.memory(), &self.layout, heap, cache))
+    }
+}
+
+/// Decides whether the runtime stores the EEClass → MethodTable back pointer
+/// (and its siblings) as plain or self-relative pointers: the reference says
+/// relative for CoreCLR 2.x–6, but only NGEN-capable builds do that. The
+/// round trip of well-known MethodTables decides.
+fn calibrate_pointers(dump: &Dump, globals: &Globals, layout: &mut Layout, diag: &mut Diagnostics) {
+    let mem = dump.memory();
+    let samples: Vec<u64> = ["g_pStringClass", "g_pObjectClass", "g_pExceptionClass"]
+        .iter()
+        .filter_map(|n| globals.address(n))
+        .filter_map(|v| mem.ptr(v).ok())
+        .filter(|&mt| mt != 0)
+        .collect();
+    if samples.is_empty() {
+        diag.check(
+            "pointer kind calibration",
+            false,
+            "no well-known MethodTable to calibrate on; keeping the family's expectation",
+        );
+        return;
+    }
+    let expected = layout.relative;
+    for relative in [expected, !expected] {
+        layout.relative = relative;
+        let ok = samples.iter().all(|&mt| {
+            crate::types::method_table::MethodTableInfo::read(&mem, layout, mt)
+                .is_some_and(|i| crate::types::method_table::round_trip(&mem, layout, &i))
+        });
+        if ok {
+            diag.check(
+                "EEClass back pointers round-trip",
+                true,
+                format!(
+                    "{} pointers on {} well-known MethodTables{}",
+                    if relative { "self-relative" } else { "plain" },
+                    samples.len(),
+                    if relative == expected {
+                        String::new()
+                    } else {
+                        " (the family's candidate failed)".into()
+                    }
+                ),
+            );
+            return;
+        }
+    }
+    layout.relative = expected;
+    diag.check(
+        "EEClass back pointers round-trip",
+        false,
+        "neither plain nor self-relative pointers round-trip",
+    );
+}

@@ -1,0 +1,69 @@
+//! The GC heap walk against the truth the process recorded: for every app
+//! type, the instance count and MethodTable; the walk ends exactly at every
+//! segment end with no invalid object.
+
+use clr_heap::Runtime;
+use clr_heap::gc::HeapItem;
+use dump_format::Dump;
+use serde_json::Value;
+use std::collections::HashMap;
+
+fn hex(v: &Value) -> Option<u64> {
+    v.as_str().and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
+}
+
+fn dump_path(dir: &std::path::Path) -> std::path::PathBuf {
+    ["core", "dump.dmp"].iter().map(|f| dir.join(f)).find(|p| p.is_file()).unwrap_or_else(|| dir.join("core"))
+}
+
+fn check(name: &str) {
+    let Some(dir) = testkit::generated(name) else { return };
+    let truth: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("truth.json")).unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let dump = Dump::open(dump_path(&dir)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let rt = Runtime::open(&dump, &Default::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let mut cache = rt.mt_cache();
+    let mut counts: HashMap<u64, u64> = HashMap::new();
+    let mut invalid = Vec::new();
+    let mut walk = rt.walk(&mut cache).unwrap_or_else(|e| panic!("{name}: {e}"));
+    for item in walk.by_ref() {
+        match item {
+            HeapItem::Object(o) => *counts.entry(o.mt).or_default() += 1,
+            HeapItem::Invalid { address, reason, .. } => invalid.push(format!("{address:#x}: {reason}")),
+        }
+    }
+    let stats = walk.stats.clone();
+    eprintln!("{name}: {stats:?}");
+    for c in rt.diagnostics.failures() {
+        eprintln!("{name}: failed check: {} — {}", c.name, c.detail);
+    }
+    assert!(
+        invalid.is_empty(),
+        "{name}: {} invalid objects, first {:?}",
+        invalid.len(),
+        &invalid[..invalid.len().min(5)]
+    );
+    assert_eq!(stats.segments_inexact, 0, "{name}: a segment walk did not end at its segment end");
+    let mut checked = 0;
+    for t in truth["types"].as_array().into_iter().flatten() {
+        let (Some(mt), Some(count)) = (hex(&t["mt"]), t["count"].as_u64()) else { continue };
+        let got = counts.get(&mt).copied().unwrap_or(0);
+        match t["count_semantics"].as_str() {
+            Some("exact") => assert_eq!(got, count, "{name}: count of {}", t["type"]),
+            _ => assert!(got >= count, "{name}: at least {count} of {}, walk found {got}", t["type"]),
+        }
+        checked += 1;
+    }
+    assert!(checked >= 20, "{name}: only {checked} types checked");
+}
+
+#[test]
+fn linux_x64_wks() {
+    check("linux-x64-3.1-wks");
+}
+
+#[test]
+fn linux_x64_svr() {
+    check("linux-x64-3.1-svr");
+}
