@@ -31,7 +31,8 @@ fn default_dump() -> Option<PathBuf> {
 }
 
 fn main() {
-    let path = std::env::args().skip(1).find(|a| !a.starts_with("--")).map(PathBuf::from).or_else(default_dump);
+    let path =
+        std::env::args().skip(1).find(|a| !a.starts_with("--")).map(PathBuf::from).or_else(default_dump);
     let Some(path) = path else {
         eprintln!("no dump to benchmark");
         return;
@@ -90,7 +91,12 @@ fn main() {
         }
     }
     let el2 = t.elapsed().as_secs_f64();
-    println!("plain slice scan: {:.3} s ({:.0} MB/s); reader overhead {:.1}x", el2, captured as f64 / el2 / 1e6, el / el2.max(1e-9));
+    println!(
+        "plain slice scan: {:.3} s ({:.0} MB/s); reader overhead {:.1}x",
+        el2,
+        captured as f64 / el2 / 1e6,
+        el / el2.max(1e-9)
+    );
 
     // Random reads (binary search dominates).
     let regions = mem.regions();
