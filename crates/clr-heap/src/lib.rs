@@ -6,8 +6,9 @@
 //! → type → object. It sits on `dump-format` and knows nothing of threads'
 //! stacks.
 //!
-//! What exists so far is the foundation every later step needs to *name*
-//! things, and it works on any bytes, dump or file:
+//! Underneath the runtime model ([`runtime`], [`globals`], [`gc`], [`types`])
+//! lies the foundation every step needs to *name* things, which works on any
+//! bytes, dump or file:
 //!
 //! * [`pe`] — find the CLI header and the metadata inside a PE image, in its
 //!   mapped (loaded) layout or its file layout, from bytes that may be only
