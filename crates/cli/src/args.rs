@@ -16,6 +16,14 @@ pub struct Cli {
     /// incomplete and warnings were printed).
     #[arg(long, global = true)]
     pub strict: bool,
+    /// A directory holding the runtime binary (libcoreclr.so, coreclr.dll,
+    /// clr.dll) when it is not at the path the dump recorded. Repeatable.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub runtime_dir: Vec<PathBuf>,
+    /// A directory holding assemblies whose images the dump lacks (heap-only
+    /// dumps). Repeatable.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub assembly_dir: Vec<PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -64,6 +72,78 @@ pub enum Command {
     },
     /// The exception (or signal) that caused the dump.
     Exception(DumpArg),
+    /// The .NET runtime: flavour, version, GC mode, heaps (`--diagnostics`:
+    /// how each fact was found and every check that ran).
+    Runtime {
+        /// The dump to read.
+        #[command(flatten)]
+        dump: DumpArg,
+        /// Print what was found, how, every check, and the layout offsets used.
+        #[arg(long)]
+        diagnostics: bool,
+    },
+    /// GC heaps and segments, like SOS `!eeheap -gc`.
+    Eeheap {
+        /// The dump to read.
+        #[command(flatten)]
+        dump: DumpArg,
+        /// The GC heap (the default and, so far, the only part shown).
+        #[arg(long)]
+        gc: bool,
+    },
+    /// Objects on the GC heap, like SOS `!dumpheap`.
+    Dumpheap(DumpheapArgs),
+}
+
+/// `dumpheap` options (SOS names).
+#[derive(Debug, Args)]
+pub struct DumpheapArgs {
+    /// The dump to read.
+    #[command(flatten)]
+    pub dump: DumpArg,
+    /// Only the statistics per type (MT, Count, TotalSize, Class Name).
+    #[arg(long)]
+    pub stat: bool,
+    /// Only objects whose type name contains this text.
+    #[arg(long = "type", value_name = "SUBSTRING")]
+    pub type_name: Option<String>,
+    /// Only objects of this MethodTable (hex).
+    #[arg(long, value_parser = parse_hex)]
+    pub mt: Option<u64>,
+    /// Only objects of at least this many bytes.
+    #[arg(long)]
+    pub min: Option<u64>,
+    /// Only objects of at most this many bytes.
+    #[arg(long)]
+    pub max: Option<u64>,
+    /// Only objects of this generation: 0, 1, 2, loh, poh.
+    #[arg(long = "gen", value_parser = parse_gen)]
+    pub generation: Option<u8>,
+    /// Only addresses, one per line.
+    #[arg(long)]
+    pub short: bool,
+    /// Sort statistics by count instead of total size.
+    #[arg(long)]
+    pub bycount: bool,
+}
+
+/// Parses `0x…` or bare hex.
+pub fn parse_hex(s: &str) -> Result<u64, String> {
+    u64::from_str_radix(s.trim_start_matches("0x").trim_start_matches("0X"), 16)
+        .map_err(|e| format!("{s:?} is not a hex address: {e}"))
+}
+
+fn parse_gen(s: &str) -> Result<u8, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "0" | "gen0" => Ok(0),
+        "1" | "gen1" => Ok(1),
+        "2" | "gen2" => Ok(2),
+        "3" | "loh" | "large" => Ok(3),
+        "4" | "poh" | "pinned" => Ok(4),
+        _ => Err(format!(
+            "Unknown generation: {s}. Only gen0, gen1, gen2, loh (large) and poh (pinned) are supported"
+        )),
+    }
 }
 
 impl Command {
@@ -71,9 +151,12 @@ impl Command {
     pub fn dump_path(&self) -> &PathBuf {
         match self {
             Command::Info(d) | Command::Runaway(d) | Command::Exception(d) => &d.dump,
-            Command::Threads { dump, .. } | Command::Modules { dump, .. } | Command::Memory { dump, .. } => {
-                &dump.dump
-            }
+            Command::Threads { dump, .. }
+            | Command::Modules { dump, .. }
+            | Command::Memory { dump, .. }
+            | Command::Runtime { dump, .. }
+            | Command::Eeheap { dump, .. } => &dump.dump,
+            Command::Dumpheap(a) => &a.dump.dump,
         }
     }
 }

@@ -11,7 +11,6 @@ pub enum ExitCode {
     /// The dump could not be opened or is not a dump this tool reads.
     DumpUnreadable = 2,
     /// The dump was read, but it holds no .NET runtime this tool can read.
-    #[allow(dead_code)] // used by the CLR commands
     NoRuntime = 3,
     /// `--strict` only: the answer was printed but is partial (warnings).
     Partial = 4,
@@ -32,6 +31,9 @@ pub enum CliError {
         #[source]
         source: dump_format::Error,
     },
+    /// The runtime model could not answer.
+    #[error(transparent)]
+    Clr(#[from] clr_heap::ClrError),
     /// The dump has no answer to this question.
     #[error("{0}")]
     NotFound(String),
@@ -49,6 +51,12 @@ impl CliError {
         match self {
             CliError::Dump { .. } => ExitCode::DumpUnreadable,
             CliError::NotFound(_) => ExitCode::NotFound,
+            CliError::Clr(e) => match e {
+                clr_heap::ClrError::NoRuntime { .. }
+                | clr_heap::ClrError::Unsupported(_)
+                | clr_heap::ClrError::GlobalsNotFound { .. } => ExitCode::NoRuntime,
+                _ => ExitCode::NotFound,
+            },
             // A closed pipe (`| head`) is not a failure of the tool.
             CliError::Output(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::Ok,
             CliError::Output(_) | CliError::Json(_) => ExitCode::DumpUnreadable,

@@ -16,6 +16,7 @@ pub mod args;
 mod commands;
 pub mod exit;
 mod output;
+mod progress;
 
 use clap::Parser;
 use exit::{CliError, ExitCode};
@@ -30,7 +31,14 @@ where
 {
     let code = match args::Cli::try_parse_from(args) {
         Ok(cli) => {
-            let opts = output::Options { json: cli.json, strict: cli.strict };
+            let opts = output::Options {
+                json: cli.json,
+                strict: cli.strict,
+                clr: clr_heap::Options {
+                    runtime_dirs: cli.runtime_dir.clone(),
+                    assembly_dirs: cli.assembly_dir.clone(),
+                },
+            };
             match commands::dispatch(&cli.command, &opts, commands::Io { out, err }) {
                 Ok(code) => code,
                 Err(e) => {

@@ -11,12 +11,14 @@ use serde::Serialize;
 use std::io::Write;
 
 /// Global output options.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Options {
     /// Print JSON instead of text.
     pub json: bool,
     /// Partial answers exit with code 4.
     pub strict: bool,
+    /// Where the runtime binary and assemblies may be found.
+    pub clr: clr_heap::Options,
 }
 
 /// The JSON envelope every command prints.
@@ -39,10 +41,12 @@ pub fn finish<T: Serialize>(
     command: &str,
     dump_path: &std::path::Path,
     dump: &Dump,
+    extra_warnings: &[String],
     body: &T,
     text: impl FnOnce() -> String,
 ) -> Result<ExitCode, CliError> {
-    let warnings: Vec<String> = dump.warnings().iter().map(|w| w.message.clone()).collect();
+    let mut warnings: Vec<String> = dump.warnings().iter().map(|w| w.message.clone()).collect();
+    warnings.extend(extra_warnings.iter().cloned());
     if opts.json {
         let env = Envelope {
             command,

@@ -1,10 +1,14 @@
 //! One module per command; each opens nothing itself but receives the dump.
 
+mod dumpheap;
+mod eeheap;
 mod exception;
 mod info;
 mod memory;
 mod modules;
+mod names;
 mod runaway;
+mod runtime;
 mod threads;
 
 use crate::args::Command;
@@ -17,7 +21,7 @@ pub fn dispatch(cmd: &Command, opts: &Options, io: Io<'_>) -> Result<ExitCode, C
     let path = cmd.dump_path();
     let dump =
         Dump::open(path).map_err(|source| CliError::Dump { path: path.display().to_string(), source })?;
-    let ctx = Ctx { opts, path, dump: &dump, io: std::cell::RefCell::new(io) };
+    let ctx = Ctx { opts, path, dump: &dump, io: std::cell::RefCell::new(io), warnings: Default::default() };
     match cmd {
         Command::Info(_) => info::run(&ctx),
         Command::Threads { native, .. } => threads::run(&ctx, *native),
@@ -25,6 +29,9 @@ pub fn dispatch(cmd: &Command, opts: &Options, io: Io<'_>) -> Result<ExitCode, C
         Command::Modules { unloaded, .. } => modules::run(&ctx, *unloaded),
         Command::Memory { regions, .. } => memory::run(&ctx, *regions),
         Command::Exception(_) => exception::run(&ctx),
+        Command::Runtime { diagnostics, .. } => runtime::run(&ctx, *diagnostics),
+        Command::Eeheap { .. } => eeheap::run(&ctx),
+        Command::Dumpheap(a) => dumpheap::run(&ctx, a),
     }
 }
 
@@ -46,6 +53,8 @@ pub struct Ctx<'a, 'w> {
     pub path: &'a std::path::Path,
     /// The opened dump.
     pub dump: &'a Dump,
+    /// Warnings of the command itself (the dump's own are added at the end).
+    pub warnings: std::cell::RefCell<Vec<String>>,
 }
 
 impl Ctx<'_, '_> {
@@ -58,7 +67,24 @@ impl Ctx<'_, '_> {
     ) -> Result<ExitCode, CliError> {
         let mut io = self.io.borrow_mut();
         let Io { out, err } = &mut *io;
-        crate::output::finish(*out, *err, self.opts, command, self.path, self.dump, body, text)
+        let extra = self.warnings.borrow().clone();
+        crate::output::finish(*out, *err, self.opts, command, self.path, self.dump, &extra, body, text)
+    }
+
+    /// Opens the .NET runtime of the dump; a failed validation check becomes
+    /// a warning naming the check (details: `runtime --diagnostics`).
+    pub fn runtime(&self) -> Result<clr_heap::Runtime<'_>, CliError> {
+        let rt = clr_heap::Runtime::open(self.dump, &self.opts.clr)?;
+        let failed = rt.diagnostics.failures().count();
+        if failed > 0 {
+            self.warn(format!("{failed} runtime checks failed; see `clrscope runtime --diagnostics`"));
+        }
+        Ok(rt)
+    }
+
+    /// Adds a warning printed after the answer.
+    pub fn warn(&self, w: impl Into<String>) {
+        self.warnings.borrow_mut().push(w.into());
     }
 
     /// Pointer size of the dumped process (for address widths).

@@ -2,6 +2,7 @@
 
 pub mod dacvars;
 pub mod heap;
+pub mod stat;
 pub mod walk;
 
 pub use heap::{GcHeap, Segment, SegmentKind};
