@@ -19,10 +19,10 @@
 //! always terminates.
 
 use super::heap::{GcHeap, Segment, SegmentKind};
+use super::stat::AddrMap;
 use crate::runtime::layout::Layout;
 use crate::types::method_table::{MethodTableInfo, round_trip};
 use dump_format::Memory;
-use std::collections::HashMap;
 
 /// One object on the heap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,19 +75,27 @@ pub struct WalkStats {
 /// A cache of validated MethodTables: `None` marks one that failed.
 #[derive(Debug, Default)]
 pub struct MtCache {
-    map: HashMap<u64, Option<MethodTableInfo>>,
+    map: AddrMap<Option<MethodTableInfo>>,
     free_mt: Option<u64>,
+    /// The last MethodTable looked up: runs of same-typed objects are common.
+    last: Option<(u64, Option<MethodTableInfo>)>,
 }
 
 impl MtCache {
     /// A cache that knows the runtime's free-space MethodTable (from the globals, when found).
     pub fn new(free_mt: Option<u64>) -> Self {
-        MtCache { map: HashMap::new(), free_mt }
+        MtCache { map: AddrMap::default(), free_mt, last: None }
     }
 
     /// The validated MethodTable at `mt`, reading and checking it the first time.
     pub fn get(&mut self, mem: &Memory, layout: &Layout, mt: u64) -> Option<MethodTableInfo> {
+        if let Some((m, v)) = self.last {
+            if m == mt {
+                return v;
+            }
+        }
         if let Some(v) = self.map.get(&mt) {
+            self.last = Some((mt, *v));
             return *v;
         }
         let v = MethodTableInfo::read(mem, layout, mt).filter(|i| {
@@ -100,6 +108,7 @@ impl MtCache {
                 }
         });
         self.map.insert(mt, v);
+        self.last = Some((mt, v));
         v
     }
 
@@ -127,15 +136,25 @@ pub fn object_size(
     addr: u64,
     align: u64,
 ) -> Result<u64, String> {
+    size_with(layout, mt, align, |wide| {
+        if wide { mem.u64(addr + layout.ptr) } else { mem.u32(addr + layout.ptr).map(u64::from) }
+            .map_err(|e| e.to_string())
+    })
+}
+
+/// The size rule, with the component count read by `count(wide)` (`wide`:
+/// the free object's length is written pointer-sized on 64-bit, reference §1.6).
+#[inline]
+fn size_with(
+    layout: &Layout,
+    mt: &MethodTableInfo,
+    align: u64,
+    count: impl FnOnce(bool) -> Result<u64, String>,
+) -> Result<u64, String> {
     let mut size = u64::from(mt.base_size);
     let comp = u64::from(mt.component_size());
     if comp != 0 {
-        let count = if mt.component_size() == 1 && layout.ptr == 8 && mt.ee_class == 0 {
-            // The free object's length is written pointer-sized (reference §1.6).
-            mem.u64(addr + layout.ptr).map_err(|e| e.to_string())?
-        } else {
-            u64::from(mem.u32(addr + layout.ptr).map_err(|e| e.to_string())?)
-        };
+        let count = count(mt.component_size() == 1 && layout.ptr == 8 && mt.ee_class == 0)?;
         size =
             count.checked_mul(comp).and_then(|c| c.checked_add(size)).ok_or("component count overflows")?;
     }
@@ -151,6 +170,13 @@ pub struct HeapWalk<'h, 'm> {
     cache: &'h mut MtCache,
     seg: usize,
     pos: u64,
+    /// The current segment's bytes when the dump holds them contiguously:
+    /// the fast path reads from this slice instead of searching regions.
+    chunk: &'m [u8],
+    chunk_base: u64,
+    /// Allocation contexts sorted by start, and the next one not yet passed.
+    contexts: Vec<(u64, u64)>,
+    next_context: usize,
     /// Counters so far.
     pub stats: WalkStats,
 }
@@ -158,8 +184,54 @@ pub struct HeapWalk<'h, 'm> {
 impl<'h, 'm> HeapWalk<'h, 'm> {
     /// Starts a walk.
     pub fn new(mem: Memory<'m>, layout: &'h Layout, heap: &'h GcHeap, cache: &'h mut MtCache) -> Self {
-        let pos = heap.segments.first().map_or(0, |s| s.start);
-        HeapWalk { mem, layout, heap, cache, seg: 0, pos, stats: WalkStats::default() }
+        let mut contexts = heap.alloc_contexts.clone();
+        contexts.sort_unstable();
+        let mut w = HeapWalk {
+            mem,
+            layout,
+            heap,
+            cache,
+            seg: 0,
+            pos: 0,
+            chunk: &[],
+            chunk_base: 0,
+            contexts,
+            next_context: 0,
+            stats: WalkStats::default(),
+        };
+        w.enter_segment();
+        w
+    }
+
+    /// Positions the walk at the start of the current segment.
+    fn enter_segment(&mut self) {
+        let Some(seg) = self.segment() else { return };
+        self.pos = seg.start;
+        self.chunk_base = seg.start;
+        self.chunk = self.mem.slice(seg.start, seg.end - seg.start).unwrap_or(&[]);
+        self.next_context = self.contexts.partition_point(|c| c.1 <= seg.start);
+    }
+
+    /// A pointer-sized word at `addr`, from the segment slice when possible.
+    #[inline]
+    fn word(&self, addr: u64) -> Result<u64, dump_format::ReadError> {
+        let off = addr.wrapping_sub(self.chunk_base) as usize;
+        let p = self.layout.ptr as usize;
+        match self.chunk.get(off..off.wrapping_add(p)) {
+            Some(b) if p == 8 => Ok(u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])),
+            Some(b) => Ok(u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))),
+            None => self.mem.ptr(addr),
+        }
+    }
+
+    /// A u32 at `addr`, from the segment slice when possible.
+    #[inline]
+    fn dword(&self, addr: u64) -> Result<u32, dump_format::ReadError> {
+        let off = addr.wrapping_sub(self.chunk_base) as usize;
+        match self.chunk.get(off..off.wrapping_add(4)) {
+            Some(b) => Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+            None => self.mem.u32(addr),
+        }
     }
 
     fn segment(&self) -> Option<&'h Segment> {
@@ -173,7 +245,7 @@ impl<'h, 'm> HeapWalk<'h, 'm> {
             self.stats.segments_inexact += 1;
         }
         self.seg += 1;
-        self.pos = self.segment().map_or(0, |s| s.start);
+        self.enter_segment();
     }
 
     /// Skips a known allocation context starting at `pos`, if there is one.
@@ -182,13 +254,19 @@ impl<'h, 'm> HeapWalk<'h, 'm> {
             return false;
         }
         let pos = self.pos;
-        if let Some(&(_, limit)) = self.heap.alloc_contexts.iter().find(|(p, l)| pos >= *p && pos < *l) {
-            let min = self.layout.min_object + self.layout.ptr - 1 & !(self.layout.ptr - 1);
-            self.pos = limit + min;
-            self.stats.alloc_contexts_skipped += 1;
-            return true;
+        while self.contexts.get(self.next_context).is_some_and(|c| c.1 <= pos) {
+            self.next_context += 1;
         }
-        false
+        match self.contexts.get(self.next_context) {
+            Some(&(start, limit)) if pos >= start => {
+                // The GC keeps room for a minimum object after the limit.
+                let min = (self.layout.min_object + self.layout.ptr - 1) & !(self.layout.ptr - 1);
+                self.pos = limit + min;
+                self.stats.alloc_contexts_skipped += 1;
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Scans forward from `from` for the next word holding an already
@@ -235,7 +313,7 @@ impl Iterator for HeapWalk<'_, '_> {
                 continue;
             }
             let addr = self.pos;
-            let word = match self.mem.ptr(addr) {
+            let word = match self.word(addr) {
                 Ok(w) => w,
                 Err(e) => {
                     let resumed = self.resync(seg, addr + p);
@@ -251,7 +329,7 @@ impl Iterator for HeapWalk<'_, '_> {
             if word == 0 && matches!(seg.kind, SegmentKind::Ephemeral | SegmentKind::Gen2) {
                 // An allocation context we were not told about: zero-filled.
                 let mut a = addr;
-                while a < seg.end && self.mem.ptr(a).is_ok_and(|w| w == 0) {
+                while a < seg.end && self.word(a).is_ok_and(|w| w == 0) {
                     a += p;
                 }
                 self.stats.zero_gaps += 1;
@@ -263,7 +341,12 @@ impl Iterator for HeapWalk<'_, '_> {
             let info = self.cache.get(&self.mem, self.layout, mt);
             let sized = info
                 .ok_or_else(|| format!("{mt:#x} is not a valid MethodTable"))
-                .and_then(|i| object_size(&self.mem, self.layout, &i, addr, seg.kind.alignment(p)))
+                .and_then(|i| {
+                    size_with(self.layout, &i, seg.kind.alignment(p), |wide| {
+                        if wide { self.word(addr + p) } else { self.dword(addr + p).map(u64::from) }
+                            .map_err(|e| e.to_string())
+                    })
+                })
                 .and_then(|sz| {
                     if addr + sz <= seg.end {
                         Ok(sz)
