@@ -12,17 +12,13 @@ fn hex(v: &Value) -> Option<u64> {
     v.as_str().and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
 }
 
-fn dump_path(dir: &std::path::Path) -> std::path::PathBuf {
-    ["core", "dump.dmp"].iter().map(|f| dir.join(f)).find(|p| p.is_file()).unwrap_or_else(|| dir.join("core"))
-}
-
 fn check(name: &str) {
     let Some(dir) = testkit::generated(name) else { return };
     let truth: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("truth.json")).unwrap_or_default())
             .unwrap_or_else(|e| panic!("{name}: {e}"));
-    let dump = Dump::open(dump_path(&dir)).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let rt = Runtime::open(&dump, &Default::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let dump = Dump::open(testkit::dump_file(&dir)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let rt = Runtime::open(&dump, &testkit::clr_options(&dir)).unwrap_or_else(|e| panic!("{name}: {e}"));
     let mut cache = rt.mt_cache();
     let mut counts: HashMap<u64, u64> = HashMap::new();
     let mut invalid = Vec::new();
@@ -66,4 +62,28 @@ fn linux_x64_wks() {
 #[test]
 fn linux_x64_svr() {
     check("linux-x64-3.1-svr");
+}
+
+#[test]
+fn linux_x64_wks_withheap() {
+    check("linux-x64-3.1-wks-withheap");
+}
+
+#[test]
+fn windows_x64() {
+    check("win-x64-3.1-own");
+    check("win-x64-3.1-dbghelp");
+    check("win-x64-3.1-own-withheap");
+}
+
+#[test]
+fn windows_x86_3_1() {
+    check("win-x86-3.1-own");
+    check("win-x86-3.1-dbghelp");
+}
+
+#[test]
+fn windows_x86_2_1() {
+    check("win-x86-2.1-own");
+    check("win-x86-2.1-dbghelp");
 }

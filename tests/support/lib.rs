@@ -81,3 +81,31 @@ pub fn clrscope<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Run {
 pub fn arg(p: &Path) -> std::ffi::OsString {
     p.as_os_str().to_os_string()
 }
+
+/// Options for opening the runtime of a generated dump: the runtime folder
+/// the process used (a Windows path under Wine's `Z:` drive is the same
+/// path on this machine) and the dump's own folder, which holds the app's
+/// assembly — what a user passes as `--runtime-dir` / `--assembly-dir` for a
+/// heap-only dump.
+pub fn clr_options(dir: &Path) -> clr_heap::Options {
+    let truth: Value = std::fs::read_to_string(dir.join("truth.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(Value::Null);
+    let mut runtime_dirs = Vec::new();
+    if let Some(rd) = truth["runtime"]["runtime_directory"].as_str() {
+        let unix = match rd.strip_prefix("Z:").or_else(|| rd.strip_prefix("z:")) {
+            Some(rest) => rest.replace('\\', "/"),
+            None => rd.to_string(),
+        };
+        runtime_dirs.push(PathBuf::from(unix));
+    }
+    let mut assembly_dirs = vec![dir.to_path_buf()];
+    assembly_dirs.extend(runtime_dirs.iter().cloned());
+    clr_heap::Options { runtime_dirs, assembly_dirs }
+}
+
+/// The dump file of a generated fixture folder.
+pub fn dump_file(dir: &Path) -> PathBuf {
+    ["core", "dump.dmp"].iter().map(|f| dir.join(f)).find(|p| p.is_file()).unwrap_or_else(|| dir.join("core"))
+}
