@@ -43,7 +43,17 @@ struct Body {
 
 /// Runs the command.
 pub fn run(ctx: &Ctx, diagnostics: bool) -> Result<ExitCode, CliError> {
-    let rt = ctx.runtime()?;
+    // Identify the runtime even when the model cannot be built on this dump:
+    // which runtime it is, and precisely why nothing more can be read.
+    let module = clr_heap::runtime::find_runtime(ctx.dump)?;
+    let rt = match clr_heap::Runtime::open(ctx.dump, &ctx.opts.clr) {
+        Ok(rt) => rt,
+        Err(e) => return identify_only(ctx, &module, &e),
+    };
+    let failed = rt.diagnostics.failures().count();
+    if failed > 0 && !diagnostics {
+        ctx.warn(format!("{failed} runtime checks failed; see `clrscope runtime --diagnostics`"));
+    }
     let heap = rt.heap.as_ref().ok();
     let d = &rt.diagnostics;
     let body = Body {
@@ -126,4 +136,45 @@ fn render(b: &Body) -> String {
         s.push_str(&t.render());
     }
     s
+}
+
+#[derive(Serialize)]
+struct Identity {
+    flavor: &'static str,
+    product: String,
+    file_version: Option<String>,
+    version_source: &'static str,
+    module: String,
+    module_base: String,
+    model_error: String,
+}
+
+/// The answer for a dump whose runtime is known but whose heap is not readable.
+fn identify_only(
+    ctx: &Ctx,
+    m: &clr_heap::runtime::RuntimeModule,
+    e: &clr_heap::ClrError,
+) -> Result<ExitCode, CliError> {
+    let body = Identity {
+        flavor: m.flavor.name(),
+        product: m.product(),
+        file_version: m.file_version.map(|v| v.to_string()),
+        version_source: m.version_source,
+        module: m.module.path.clone(),
+        module_base: jhex(m.module.base),
+        model_error: e.to_string(),
+    };
+    ctx.warn(format!("the runtime's data structures cannot be read: {e}"));
+    ctx.finish("runtime", &body, || {
+        format!(
+            "Runtime:        {} {}\nFile version:   {} (from {})\nModule:         {} at {}\nModel:          not available: {}\n",
+            body.flavor,
+            body.product,
+            body.file_version.clone().unwrap_or_else(|| "unknown".into()),
+            body.version_source,
+            body.module,
+            body.module_base,
+            body.model_error
+        )
+    })
 }

@@ -68,6 +68,9 @@ pub struct RuntimeModule {
     pub commit: Option<String>,
     /// How the version was found.
     pub version_source: &'static str,
+    /// The product version named by the runtime's install folder
+    /// (`…/Microsoft.NETCore.App/3.1.23/…`), when the path has one.
+    pub product_version: Option<String>,
 }
 
 impl RuntimeModule {
@@ -75,6 +78,9 @@ impl RuntimeModule {
     /// version's scheme: CoreCLR 2.x uses 4.6.x file versions, 3.x uses
     /// 4.700.x, .NET 5+ uses its own major; the .NET Framework 4.x is 4.0–4.8.
     pub fn product(&self) -> String {
+        if let Some(p) = &self.product_version {
+            return p.clone();
+        }
         let Some(Version([a, b, _, _])) = self.file_version else { return "unknown".into() };
         match self.flavor {
             Flavor::Core if a == 4 && b == 700 => "3.x".into(),
@@ -107,6 +113,7 @@ pub fn find_runtime(dump: &Dump) -> Result<RuntimeModule> {
         file_version: None,
         commit: None,
         version_source: "none found",
+        product_version: product_from_path(&module.path),
     };
     if let Some(v) = module.file_version {
         rt.file_version = Some(Version(v));
@@ -117,6 +124,21 @@ pub fn find_runtime(dump: &Dump) -> Result<RuntimeModule> {
         rt.version_source = "@(#)Version string in the runtime image";
     }
     Ok(rt)
+}
+
+/// The version folder of a shared-framework install: the runtime lives in
+/// `…/shared/Microsoft.NETCore.App/<version>/`, on every OS.
+///
+/// ```
+/// use clr_heap::runtime::discover::product_from_path;
+/// let p = "/usr/share/dotnet/shared/Microsoft.NETCore.App/2.0.0-preview3-25510-01/libcoreclr.so";
+/// assert_eq!(product_from_path(p).as_deref(), Some("2.0.0-preview3-25510-01"));
+/// ```
+pub fn product_from_path(path: &str) -> Option<String> {
+    let mut parts = path.split(['/', '\\']);
+    parts.find(|p| p.eq_ignore_ascii_case("Microsoft.NETCore.App"))?;
+    let v = parts.next()?;
+    v.chars().next().is_some_and(|c| c.is_ascii_digit()).then(|| v.to_string())
 }
 
 /// Scans the runtime image's captured memory for the `@(#)Version x.y.z.w

@@ -31,7 +31,16 @@ impl Family {
 
     /// The family of a runtime module, from its file version.
     pub fn of(rt: &RuntimeModule) -> Option<Family> {
-        let [a, b, _, _] = rt.file_version?.0;
+        let Some(v) = rt.file_version else {
+            // Without the binary's own version, the install folder's product version.
+            let major = rt.product_version.as_deref()?.split('.').next()?.parse::<u32>().ok()?;
+            return match (rt.flavor, major) {
+                (Flavor::Core, 2 | 3) => Some(Family::Core2to3),
+                (Flavor::Core, 5 | 6) => Some(Family::Core5to6),
+                _ => None,
+            };
+        };
+        let [a, b, _, _] = v.0;
         match rt.flavor {
             Flavor::Desktop if a == 4 => Some(Family::Desktop4),
             Flavor::Core if a == 4 && b >= 6 => Some(Family::Core2to3),
