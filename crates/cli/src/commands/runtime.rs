@@ -46,10 +46,13 @@ pub fn run(ctx: &Ctx, diagnostics: bool) -> Result<ExitCode, CliError> {
     // Identify the runtime even when the model cannot be built on this dump:
     // which runtime it is, and precisely why nothing more can be read.
     let module = clr_heap::runtime::find_runtime(ctx.dump)?;
-    let rt = match clr_heap::Runtime::open(ctx.dump, &ctx.opts.clr) {
+    let mut rt = match clr_heap::Runtime::open(ctx.dump, &ctx.opts.clr) {
         Ok(rt) => rt,
         Err(e) => return identify_only(ctx, &module, &e),
     };
+    if diagnostics {
+        rt.deep_check();
+    }
     let failed = rt.diagnostics.failures().count();
     if failed > 0 && !diagnostics {
         ctx.warn(format!("{failed} runtime checks failed; see `clrscope runtime --diagnostics`"));

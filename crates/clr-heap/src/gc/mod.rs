@@ -2,6 +2,7 @@
 
 pub mod dacvars;
 pub mod heap;
+pub mod scan;
 pub mod stat;
 pub mod walk;
 

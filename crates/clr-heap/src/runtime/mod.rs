@@ -9,6 +9,7 @@
 pub mod diagnostics;
 pub mod discover;
 pub mod layout;
+mod verify;
 
 pub use diagnostics::Diagnostics;
 pub use discover::{Flavor, RuntimeModule, Version, find_runtime};
@@ -129,7 +130,7 @@ impl<'d> Runtime<'d> {
         if globals.is_empty() && heap.is_err() {
             return Err(ClrError::GlobalsNotFound { tried });
         }
-        Ok(Runtime {
+        let mut rt = Runtime {
             dump,
             module,
             family,
@@ -139,7 +140,9 @@ impl<'d> Runtime<'d> {
             heap,
             diagnostics: diag,
             options: options.clone(),
-        })
+        };
+        rt.cross_check();
+        Ok(rt)
     }
 
     /// The free-space MethodTable, from `g_pFreeObjectMethodTable`.
