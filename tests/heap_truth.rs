@@ -13,12 +13,22 @@ fn hex(v: &Value) -> Option<u64> {
 }
 
 fn check(name: &str) {
+    check_with(name, false);
+}
+
+/// The same truth through the table-free route: segments by signature scan.
+fn check_scan(name: &str) {
+    check_with(name, true);
+}
+
+fn check_with(name: &str, scan_only: bool) {
     let Some(dir) = testkit::generated(name) else { return };
     let truth: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("truth.json")).unwrap_or_default())
             .unwrap_or_else(|e| panic!("{name}: {e}"));
     let dump = Dump::open(testkit::dump_file(&dir)).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let rt = Runtime::open(&dump, &testkit::clr_options(&dir)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let opts = clr_heap::Options { ignore_tables: scan_only, ..testkit::clr_options(&dir) };
+    let rt = Runtime::open(&dump, &opts).unwrap_or_else(|e| panic!("{name}: {e}"));
     let mut cache = rt.mt_cache();
     let mut counts: HashMap<u64, u64> = HashMap::new();
     let mut invalid = Vec::new();
@@ -41,6 +51,12 @@ fn check(name: &str) {
         &invalid[..invalid.len().min(5)]
     );
     assert_eq!(stats.segments_inexact, 0, "{name}: a segment walk did not end at its segment end");
+    if scan_only {
+        assert!(
+            rt.diagnostics.findings.iter().any(|f| f.how.contains("signature scan")),
+            "{name}: the scan route was not used"
+        );
+    }
     let mut checked = 0;
     for t in truth["types"].as_array().into_iter().flatten() {
         let (Some(mt), Some(count)) = (hex(&t["mt"]), t["count"].as_u64()) else { continue };
@@ -86,4 +102,13 @@ fn windows_x86_3_1() {
 fn windows_x86_2_1() {
     check("win-x86-2.1-own");
     check("win-x86-2.1-dbghelp");
+}
+
+#[test]
+fn signature_scan_route_gives_the_same_counts() {
+    for name in
+        ["linux-x64-3.1-wks", "linux-x64-3.1-svr", "win-x64-3.1-own", "win-x86-3.1-own", "win-x86-2.1-own"]
+    {
+        check_scan(name);
+    }
 }

@@ -102,7 +102,7 @@ pub fn clr_options(dir: &Path) -> clr_heap::Options {
     }
     let mut assembly_dirs = vec![dir.to_path_buf()];
     assembly_dirs.extend(runtime_dirs.iter().cloned());
-    clr_heap::Options { runtime_dirs, assembly_dirs }
+    clr_heap::Options { runtime_dirs, assembly_dirs, ..Default::default() }
 }
 
 /// The dump file of a generated fixture folder.

@@ -24,6 +24,10 @@ pub struct Cli {
     /// dumps). Repeatable.
     #[arg(long, global = true, value_name = "DIR")]
     pub assembly_dir: Vec<PathBuf>,
+    /// Ignore the runtime's own tables and find the GC heap by segment
+    /// signature scan (the route for dumps whose runtime tables are missing).
+    #[arg(long, global = true)]
+    pub ignore_tables: bool,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,

@@ -37,6 +37,7 @@ where
                 clr: clr_heap::Options {
                     runtime_dirs: cli.runtime_dir.clone(),
                     assembly_dirs: cli.assembly_dir.clone(),
+                    ignore_tables: cli.ignore_tables,
                 },
             };
             match commands::dispatch(&cli.command, &opts, commands::Io { out, err }) {

@@ -8,6 +8,10 @@ use crate::runtime::layout::Layout;
 use dump_format::Memory;
 use std::collections::HashSet;
 
+/// The generation of an object whose generation the dump does not tell
+/// (a heap found by signature scan knows no generation boundaries).
+pub const UNKNOWN_GENERATION: u8 = u8::MAX;
+
 /// Longest segment chain followed: a corrupt `next` loop must end.
 const MAX_SEGMENTS: usize = 100_000;
 
@@ -78,6 +82,7 @@ impl Segment {
             SegmentKind::Pinned => 4,
             SegmentKind::Gen2 => 2,
             SegmentKind::Ephemeral => match (self.gen1_start, self.gen0_start) {
+                (None, None) => UNKNOWN_GENERATION,
                 (_, Some(g0)) if addr >= g0 => 0,
                 (Some(g1), _) if addr >= g1 => 1,
                 _ => 2,
@@ -232,6 +237,77 @@ impl GcHeap {
         Ok(GcHeap { server, max_generation, heaps, segments, alloc_contexts })
     }
 
+    /// A heap rebuilt from segment headers found by their signature, for
+    /// when no table of the runtime is reachable (or `ignore_tables`). The
+    /// ephemeral segment is the one whose `allocated` is stale: valid objects
+    /// continue past it; its end is found by walking them.
+    pub fn from_scan(
+        mem: &Memory,
+        layout: &Layout,
+        scanned: &[super::scan::ScannedSegment],
+        cache: &mut super::walk::MtCache,
+        diag: &mut Diagnostics,
+    ) -> Result<GcHeap> {
+        let mut segments: Vec<Segment> = Vec::new();
+        for sc in scanned {
+            let large = sc.flags & 8 != 0;
+            let mut seg = Segment {
+                address: sc.address,
+                heap: 0,
+                kind: if large { SegmentKind::Large } else { SegmentKind::Gen2 },
+                start: sc.start,
+                end: sc.allocated,
+                committed: sc.committed,
+                reserved: sc.reserved,
+                flags: sc.flags,
+                gen1_start: None,
+                gen0_start: None,
+            };
+            if !large {
+                if let Some(end) = extend_past_allocated(mem, layout, cache, sc) {
+                    diag.found(
+                        format!(
+                            "ephemeral segment {:#x}: objects continue {:#x} bytes past its allocated mark",
+                            sc.address,
+                            end - sc.allocated
+                        ),
+                        "walking valid objects past the stale end",
+                    );
+                    seg.kind = SegmentKind::Ephemeral;
+                    seg.end = end;
+                }
+            }
+            if seg.end > seg.start {
+                segments.push(seg);
+            }
+        }
+        if segments.is_empty() {
+            return Err(ClrError::Invalid {
+                what: "GC heap",
+                address: 0,
+                reason: "no heap segment found by signature scan".into(),
+            });
+        }
+        segments.sort_by_key(|s| s.start);
+        let eph = segments.iter().filter(|s| s.kind == SegmentKind::Ephemeral).count();
+        diag.check(
+            "signature scan: an ephemeral segment was found",
+            eph >= 1,
+            format!("{eph} segments hold objects past their allocated mark"),
+        );
+        diag.found(
+            format!("{} heap segments", segments.len()),
+            "segment signature scan (no runtime table used)",
+        );
+        Ok(GcHeap {
+            server: false,
+            max_generation: 2,
+            heaps: Vec::new(),
+            segments,
+            alloc_contexts: Vec::new(),
+        })
+    }
+
     /// The segment containing `addr`.
     pub fn segment_of(&self, addr: u64) -> Option<&Segment> {
         let i = self.segments.partition_point(|s| s.start <= addr).checked_sub(1)?;
@@ -333,4 +409,40 @@ fn calibrate_generation_table(
         address: gc_heap,
         reason: "no generation table found in the first 4 KiB".into(),
     })
+}
+
+/// Walks valid objects from a segment's allocated mark onwards; returns the
+/// end of the last one when at least one valid object lies there (the mark
+/// is stale: this is the ephemeral segment).
+fn extend_past_allocated(
+    mem: &Memory,
+    layout: &Layout,
+    cache: &mut super::walk::MtCache,
+    sc: &super::scan::ScannedSegment,
+) -> Option<u64> {
+    let p = layout.ptr;
+    let mut pos = sc.allocated;
+    let mut last_end = None;
+    let limit = sc.committed;
+    while pos + layout.min_object <= limit {
+        let Ok(w) = mem.ptr(pos) else { break };
+        if w == 0 {
+            // An allocation context or the unused tail: skip the zeros; the
+            // loop stops if nothing valid follows.
+            let mut a = pos;
+            while a < limit && mem.ptr(a).is_ok_and(|v| v == 0) {
+                a += p;
+            }
+            pos = a;
+            continue;
+        }
+        let Some(info) = cache.get(mem, layout, w & layout.mt_mask()) else { break };
+        let Ok(size) = super::walk::object_size(mem, layout, &info, pos, p) else { break };
+        if pos + size > limit {
+            break;
+        }
+        pos += size;
+        last_end = Some(pos);
+    }
+    last_end
 }

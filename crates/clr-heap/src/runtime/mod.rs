@@ -31,6 +31,10 @@ pub struct Options {
     pub runtime_dirs: Vec<PathBuf>,
     /// Directories that may hold assemblies whose images are missing from the dump.
     pub assembly_dirs: Vec<PathBuf>,
+    /// Ignore the runtime's own tables (GcDacVars) and find the heap by
+    /// segment signature scan only: the route used when no table is
+    /// reachable; tests use it to prove that route on dumps with tables.
+    pub ignore_tables: bool,
 }
 
 /// A CLR runtime found in a dump.
@@ -65,6 +69,17 @@ impl<'d> Runtime<'d> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn open(dump: &'d Dump, options: &Options) -> Result<Runtime<'d>> {
+        Self::open_with_layout(dump, options, |_| {})
+    }
+
+    /// As [`Runtime::open`], with the candidate layout changed by `tweak`
+    /// before anything is read: the tests use it to prove that a wrong offset
+    /// is caught by the checks instead of producing invented answers.
+    pub fn open_with_layout(
+        dump: &'d Dump,
+        options: &Options,
+        tweak: impl FnOnce(&mut Layout),
+    ) -> Result<Runtime<'d>> {
         let module = find_runtime(dump)?;
         let mut diag = Diagnostics::default();
         diag.found(
@@ -80,6 +95,7 @@ impl<'d> Runtime<'d> {
         })?;
         let windows = dump.system().os == OsFamily::Windows;
         let mut layout = Layout::new(family, dump.arch().pointer_size() as u64, windows);
+        tweak(&mut layout);
         diag.found(format!("layout family {}", family.name()), "runtime file version");
 
         let mut globals = Globals::default();
@@ -110,7 +126,11 @@ impl<'d> Runtime<'d> {
         let mem = dump.memory();
         calibrate_pointers(dump, &globals, &mut layout, &mut diag);
         let mut gc_vars = None;
-        let heap = match globals.address("g_gcDacGlobals") {
+        let tables = if options.ignore_tables { None } else { globals.address("g_gcDacGlobals") };
+        let heap = match tables {
+            None if options.ignore_tables => {
+                Err("the runtime tables are ignored (ignore_tables)".to_string())
+            }
             None => Err(format!(
                 "g_gcDacGlobals not found ({})",
                 if tried.is_empty() { "no route named it".into() } else { tried.join("; ") }
@@ -126,6 +146,22 @@ impl<'d> Runtime<'d> {
                     }
                 },
             },
+        };
+        let heap = match heap {
+            Ok(h) => Ok(h),
+            Err(table_error) => {
+                // No table: the heap by signature scan, each step validated.
+                let free = globals.address("g_pFreeObjectMethodTable").and_then(|v| mem.ptr(v).ok());
+                let mut cache = MtCache::new(free.filter(|&f| f != 0));
+                let scanned = crate::gc::scan::scan_segments(&mem, &layout, &mut cache);
+                match GcHeap::from_scan(&mem, &layout, &scanned, &mut cache, &mut diag) {
+                    Ok(h) => {
+                        diag.check("GC heap from the runtime tables", false, table_error);
+                        Ok(h)
+                    }
+                    Err(e) => Err(format!("{table_error}; signature scan: {e}")),
+                }
+            }
         };
         if globals.is_empty() && heap.is_err() {
             return Err(ClrError::GlobalsNotFound { tried });
