@@ -238,9 +238,10 @@ impl GcHeap {
     }
 
     /// A heap rebuilt from segment headers found by their signature, for
-    /// when no table of the runtime is reachable (or `ignore_tables`). The
-    /// ephemeral segment is the one whose `allocated` is stale: valid objects
-    /// continue past it; its end is found by walking them.
+    /// when no table of the runtime is reachable (or `ignore_tables`). In
+    /// segments mode the ephemeral segment is the tail of its heap's
+    /// small-object chain (`next == 0`); its `allocated` is stale, so its end
+    /// is found by walking valid objects past it, up to its `used` mark.
     pub fn from_scan(
         mem: &Memory,
         layout: &Layout,
@@ -263,7 +264,7 @@ impl GcHeap {
                 gen1_start: None,
                 gen0_start: None,
             };
-            if !large {
+            if !large && sc.next == 0 {
                 if let Some(end) = extend_past_allocated(mem, layout, cache, sc) {
                     diag.found(
                         format!(
@@ -423,7 +424,10 @@ fn extend_past_allocated(
     let p = layout.ptr;
     let mut pos = sc.allocated;
     let mut last_end = None;
-    let limit = sc.committed;
+    // Objects never lie past the segment's high-water mark `used` (+ one
+    // pointer: the mark trails the allocation end by the object header);
+    // stale copies a compacting GC left behind may, so the walk stops there.
+    let limit = sc.committed.min(sc.used.saturating_add(p));
     while pos + layout.min_object <= limit {
         let Ok(w) = mem.ptr(pos) else { break };
         if w == 0 {

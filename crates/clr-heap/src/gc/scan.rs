@@ -33,6 +33,10 @@ pub struct ScannedSegment {
     pub reserved: u64,
     /// `flags` (8 = large object heap).
     pub flags: u64,
+    /// `used`: the segment's high-water mark.
+    pub used: u64,
+    /// `next`: the following segment of the same chain (0 at its tail).
+    pub next: u64,
 }
 
 /// Scans every captured page for segment headers.
@@ -69,8 +73,9 @@ fn check_header(
     if start != at + HEADER_PAGE {
         return None;
     }
-    let (allocated, committed, reserved, flags) =
-        (rd(g.seg_allocated)?, rd(g.seg_committed)?, rd(g.seg_reserved)?, rd(g.seg_flags)?);
+    let (allocated, committed, reserved, flags, used) =
+        (rd(g.seg_allocated)?, rd(g.seg_committed)?, rd(g.seg_reserved)?, rd(g.seg_flags)?, rd(g.seg_used)?);
+    let next = rd(g.seg_next)?;
     let ordered = start <= allocated && allocated <= committed && committed <= reserved;
     // A reservation is at most a few hundred GB even on the largest servers.
     if !ordered || reserved - at > (1 << 40) {
@@ -80,5 +85,5 @@ fn check_header(
         let mt = mem.ptr(start).ok()? & layout.mt_mask();
         cache.get(mem, layout, mt)?;
     }
-    Some(ScannedSegment { address: at, start, allocated, committed, reserved, flags })
+    Some(ScannedSegment { address: at, start, allocated, committed, reserved, flags, used, next })
 }
