@@ -4,28 +4,24 @@
 //! assembly-dir fallback.
 
 use clr_heap::metadata::format_guid;
-use clr_heap::types::{FieldValue, TypeSystem, Value};
+use clr_heap::types::{FieldValue, ImageRoute, TypeSystem, Value};
 use clr_heap::{Options, Runtime};
 use dump_format::Dump;
 use serde_json::Value as Json;
-use std::path::{Path, PathBuf};
 
 fn hex(v: &Json) -> Option<u64> {
     v.as_str().and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
 }
 
-fn dump_path(dir: &Path) -> PathBuf {
-    ["core", "dump.dmp"].iter().map(|f| dir.join(f)).find(|p| p.is_file()).unwrap_or_else(|| dir.join("core"))
-}
-
-/// Opens a fixture: its truth, dump and options (assembly dir = the fixture folder when asked).
+/// Opens a fixture: its truth, dump and options (runtime dir as the process
+/// saw it; assembly dirs: the fixture folder, which holds `ShopApp.exe`).
 fn open(name: &str) -> Option<(Json, Dump, Options)> {
     let dir = testkit::generated(name)?;
     let truth: Json =
         serde_json::from_str(&std::fs::read_to_string(dir.join("truth.json")).unwrap_or_default())
             .unwrap_or_else(|e| panic!("{name}: {e}"));
-    let dump = Dump::open(dump_path(&dir)).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let options = Options { assembly_dirs: vec![dir.clone()], ..Default::default() };
+    let dump = Dump::open(testkit::dump_file(&dir)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let options = testkit::clr_options(&dir);
     Some((truth, dump, options))
 }
 
@@ -271,6 +267,9 @@ fn run(name: &str) {
     let Some((truth, dump, options)) = open(name) else { return };
     let Some(rt) = runtime(name, &dump, &options) else { return };
     let ts = TypeSystem::new(&rt);
+    if name.ends_with("-withheap") {
+        check_partial(name, &truth, &ts);
+    }
     let names = check_type_names(name, &truth, &ts);
     assert!(names >= 20, "{name}: only {names} type names checked");
     let mut errors = Vec::new();
@@ -282,12 +281,27 @@ fn run(name: &str) {
     for e in errors.iter().take(40) {
         eprintln!("{name}: MISMATCH {e}");
     }
-    assert!(errors.is_empty(), "{name}: {} mismatches, first: {}", errors.len(), errors[0]);
-    assert!(objects >= 100 && arrays >= 25, "{name}: only {objects} objects / {arrays} arrays checked");
     for c in ts.diagnostics().checks {
         eprintln!("{name}: check {} {} — {}", if c.passed { "ok  " } else { "FAIL" }, c.name, c.detail);
     }
+    assert!(errors.is_empty(), "{name}: {} mismatches, first: {}", errors.len(), errors[0]);
+    assert!(objects >= 100 && arrays >= 25, "{name}: only {objects} objects / {arrays} arrays checked");
     assert_eq!(ts.diagnostics().failures().count(), 0, "{name}: failed checks");
+}
+
+/// The partial dump lacks ShopApp's IL image: its metadata must come from
+/// the copy beside the dump (the assembly dir), and say so.
+fn check_partial(name: &str, truth: &Json, ts: &TypeSystem) {
+    let Some(dir) = testkit::generated(name) else { return };
+    let app = truth["objects"]["all-kinds"]["mt"].clone();
+    let mt = hex(&app).unwrap_or_else(|| panic!("{name}: no all-kinds object in the truth"));
+    let info = ts.type_info(mt).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let module = info.module.as_ref().unwrap_or_else(|| panic!("{name}: no module"));
+    eprintln!("{name}: {} via {:?}", module.simple_name, module.route);
+    match &module.route {
+        Ok(ImageRoute::File { path }) => assert!(path.starts_with(&dir), "{name}: read {}", path.display()),
+        other => panic!("{name}: ShopApp's metadata should come from the assembly dir, came from {other:?}"),
+    }
 }
 
 #[test]
@@ -296,6 +310,46 @@ fn linux_x64_wks() {
 }
 
 #[test]
+fn linux_x64_wks_withheap() {
+    run("linux-x64-3.1-wks-withheap");
+}
+
+#[test]
 fn linux_x64_svr() {
     run("linux-x64-3.1-svr");
+}
+
+#[test]
+fn win_x64_own() {
+    run("win-x64-3.1-own");
+}
+
+#[test]
+fn win_x64_dbghelp() {
+    run("win-x64-3.1-dbghelp");
+}
+
+#[test]
+fn win_x64_own_withheap() {
+    run("win-x64-3.1-own-withheap");
+}
+
+#[test]
+fn win_x86_own() {
+    run("win-x86-3.1-own");
+}
+
+#[test]
+fn win_x86_dbghelp() {
+    run("win-x86-3.1-dbghelp");
+}
+
+#[test]
+fn win_x86_21_own() {
+    run("win-x86-2.1-own");
+}
+
+#[test]
+fn win_x86_21_dbghelp() {
+    run("win-x86-2.1-dbghelp");
 }

@@ -73,7 +73,8 @@ impl TypeSystem<'_> {
         // ParamTypeDesc: the u32 is padded to a pointer, then template MT, then the argument.
         let (template, arg) = match kind {
             element_type::ARRAY | element_type::SZARRAY | element_type::PTR | element_type::BYREF => {
-                (self.ptr(address + self.layout.ptr)?, self.ptr(address + 2 * self.layout.ptr)?)
+                // m_TemplateMT is a RelativeFixupPointer where the layout is relative (seen on 2.1 x86).
+                (self.maybe_relative(address + self.layout.ptr)?, self.ptr(address + 2 * self.layout.ptr)?)
             }
             _ => (0, 0),
         };

@@ -17,7 +17,7 @@
 //! Whatever route answers, the metadata's assembly (or module) name must be
 //! the runtime's simple name: that is the identity check of the match.
 
-use crate::metadata::Metadata;
+use crate::metadata::{Metadata, TableId};
 use crate::pe::{FnSource, Layout as PeLayout, PeImage};
 use dump_format::{Dump, Memory, ModuleRecord};
 use std::path::{Path, PathBuf};
@@ -66,6 +66,9 @@ pub struct ModuleInfo {
     pub dump_module: Option<ModuleRecord>,
     /// How the metadata was read, or why every route failed.
     pub route: Result<ImageRoute, String>,
+    /// Whether `m_pSimpleName` points at the assembly name inside the image
+    /// (reference §4.1): the identity proof of the match.
+    pub name_in_image: bool,
     /// The metadata blob (starts with `BSJB`); empty when `route` failed.
     metadata: Vec<u8>,
 }
@@ -102,68 +105,116 @@ impl ModuleInfo {
             what: format!("Module.m_pSimpleName of {address:#x}"),
             source,
         })?;
-        let simple_name = read_utf8(&mem, name_ptr).map_err(|reason| crate::ClrError::Invalid {
-            what: "Module",
-            address,
-            reason: format!("m_pSimpleName {name_ptr:#x}: {reason}"),
-        })?;
-        let (dump_module, tried_dump) = match image_containing(dump, name_ptr) {
-            Some(m) => (Some(m.clone()), true),
-            // Not mapped from a file (or the module list lacks it): match by name.
-            None => (by_file_stem(dump, &simple_name).cloned(), false),
-        };
-        let mut why = Vec::new();
-        let mut found = None;
-        if let Some(m) = &dump_module {
-            if !tried_dump {
-                why.push(format!(
-                    "the simple name at {name_ptr:#x} lies in no listed image; matched {} by name",
-                    m.path
-                ));
-            }
-            for layout in [PeLayout::Mapped, PeLayout::File] {
-                match metadata_from_memory(&mem, m.base, layout) {
-                    Ok(md) => match identity(&md, &simple_name) {
-                        Ok(()) => {
-                            let route = if layout == PeLayout::Mapped {
-                                ImageRoute::DumpMapped { base: m.base }
-                            } else {
-                                ImageRoute::DumpFlat { base: m.base }
-                            };
-                            found = Some((route, md));
-                            break;
-                        }
-                        Err(e) => why.push(format!("{layout:?} image at {:#x}: {e}", m.base)),
-                    },
-                    Err(e) => why.push(format!("{layout:?} image at {:#x}: {e}", m.base)),
-                }
-            }
-        } else {
-            why.push(format!("no module of the dump holds {simple_name:?} (name pointer {name_ptr:#x})"));
+        if name_ptr == 0 {
+            return Err(crate::ClrError::Invalid {
+                what: "Module",
+                address,
+                reason: "m_pSimpleName is NULL".into(),
+            });
         }
-        if found.is_none() {
-            for path in file_candidates(dump_module.as_ref(), &simple_name, assembly_dirs) {
-                if !path.is_file() {
-                    continue;
-                }
-                match metadata_from_file(&path).and_then(|md| identity(&md, &simple_name).map(|()| md)) {
-                    Ok(md) => {
-                        found = Some((ImageRoute::File { path }, md));
-                        break;
+        // Partial dumps may leave the name's page out: then the image found
+        // at the name's address supplies it, identified by that address.
+        let direct = read_utf8(&mem, name_ptr);
+        let known = direct.as_ref().ok().map(String::as_str);
+        let mut why = Vec::new();
+        if let Err(e) = &direct {
+            why.push(format!("simple name at {name_ptr:#x}: {e}"));
+        }
+        // Dump memory of every candidate before any file: a file proves less.
+        let cands = candidates(dump, name_ptr, known);
+        for from_files in [false, true] {
+            for &m in &cands {
+                for (route, blob) in images(&mem, m, known, assembly_dirs, from_files, &mut why) {
+                    match identify(&blob, known, name_ptr, m.base, &route) {
+                        Ok((simple_name, name_in_image)) => {
+                            return Ok(ModuleInfo {
+                                address,
+                                simple_name,
+                                dump_module: Some(m.clone()),
+                                route: Ok(route),
+                                name_in_image,
+                                metadata: blob.bytes,
+                            });
+                        }
+                        Err(e) => why.push(format!("{route}: {e}")),
                     }
+                }
+            }
+        }
+        let Ok(simple_name) = direct else {
+            return Err(crate::ClrError::Invalid { what: "Module", address, reason: why.join("; ") });
+        };
+        why.push("no image found (pass the assembly's folder as an assembly dir)".into());
+        Ok(ModuleInfo {
+            address,
+            simple_name,
+            dump_module: None,
+            route: Err(why.join("; ")),
+            name_in_image: false,
+            metadata: Vec::new(),
+        })
+    }
+}
+
+/// A metadata blob and where its assembly name lies relative to the image base.
+struct Blob {
+    bytes: Vec<u8>,
+    /// Offset from the base at which the loaded layout holds the assembly
+    /// name (`None` when the metadata has no Assembly row).
+    name_offset: Option<u64>,
+}
+
+/// The listed modules that may be the image holding `name_ptr`: the
+/// nearest ones at or below it (the list names anonymous section mappings
+/// too), and the one whose file is called like the simple name.
+fn candidates<'d>(dump: &'d Dump, name_ptr: u64, simple_name: Option<&str>) -> Vec<&'d ModuleRecord> {
+    let mut below: Vec<&ModuleRecord> = dump.modules().iter().filter(|m| m.base <= name_ptr).collect();
+    below.sort_by_key(|m| std::cmp::Reverse(m.base));
+    below.truncate(NEAREST_MODULES);
+    if let Some(m) = simple_name.and_then(|n| by_file_stem(dump, n)) {
+        if !below.iter().any(|b| b.base == m.base) {
+            below.push(m);
+        }
+    }
+    below
+}
+
+/// The module's metadata by every route of one kind (dump memory, or
+/// files) that yields one, in order.
+fn images(
+    mem: &Memory,
+    m: &ModuleRecord,
+    simple_name: Option<&str>,
+    dirs: &[PathBuf],
+    from_files: bool,
+    why: &mut Vec<String>,
+) -> Vec<(ImageRoute, Blob)> {
+    let mut out = Vec::new();
+    if from_files {
+        for path in file_candidates(m, simple_name, dirs) {
+            if path.is_file() {
+                match blob_from_file(&path) {
+                    Ok(b) => out.push((ImageRoute::File { path }, b)),
                     Err(e) => why.push(format!("{}: {e}", path.display())),
                 }
             }
         }
-        let (route, metadata) = match found {
-            Some((route, md)) => (Ok(route), md),
-            None => {
-                why.push("no assembly file found (pass its folder as an assembly dir)".into());
-                (Err(why.join("; ")), Vec::new())
-            }
-        };
-        Ok(ModuleInfo { address, simple_name, dump_module, route, metadata })
+        return out;
     }
+    for layout in [PeLayout::Mapped, PeLayout::File] {
+        match blob_from_memory(mem, m.base, layout) {
+            Ok(b) => {
+                let route = if layout == PeLayout::Mapped {
+                    ImageRoute::DumpMapped { base: m.base }
+                } else {
+                    ImageRoute::DumpFlat { base: m.base }
+                };
+                out.push((route, b));
+            }
+            Err(e) => why.push(format!("{layout:?} image at {:#x} ({}): {e}", m.base, m.file_name())),
+        }
+    }
+    out
 }
 
 /// Reads a NUL-terminated UTF-8 string of at most [`MAX_NAME`] bytes.
@@ -184,32 +235,6 @@ pub(crate) fn read_utf8(mem: &Memory, addr: u64) -> Result<String, String> {
 /// How many listed modules below an address are tried as its image.
 const NEAREST_MODULES: usize = 8;
 
-/// The listed image nearest below `addr` whose PE header says it extends
-/// past `addr`. Module-list sizes of ELF cores cover only the first file
-/// mapping (the loader maps the other sections separately, some as
-/// anonymous `/dev/zero` memory that the list also names), so the header's
-/// `SizeOfImage` decides, and mappings without a PE header are skipped; when
-/// no header is captured, the listed size decides.
-fn image_containing(dump: &Dump, addr: u64) -> Option<&ModuleRecord> {
-    let mem = dump.memory();
-    let mut below: Vec<&ModuleRecord> = dump.modules().iter().filter(|m| m.base <= addr).collect();
-    below.sort_by_key(|m| std::cmp::Reverse(m.base));
-    let mut by_listed_size = None;
-    for m in below.into_iter().take(NEAREST_MODULES) {
-        let source =
-            FnSource(|off: u64, buf: &mut [u8]| mem.read_into(m.base + off, buf).map_err(|e| e.to_string()));
-        match PeImage::parse(&source, PeLayout::Mapped) {
-            Ok(pe) if addr < m.base.saturating_add(u64::from(pe.size_of_image).max(m.size)) => {
-                return Some(m);
-            }
-            Ok(_) => {}
-            Err(_) if addr < m.end() && by_listed_size.is_none() => by_listed_size = Some(m),
-            Err(_) => {}
-        }
-    }
-    by_listed_size
-}
-
 /// The listed module whose file stem is `name` (case-insensitive).
 fn by_file_stem<'d>(dump: &'d Dump, name: &str) -> Option<&'d ModuleRecord> {
     dump.modules().iter().find(|m| {
@@ -219,52 +244,85 @@ fn by_file_stem<'d>(dump: &'d Dump, name: &str) -> Option<&'d ModuleRecord> {
     })
 }
 
-fn metadata_from_memory(mem: &Memory, base: u64, layout: PeLayout) -> Result<Vec<u8>, String> {
+fn blob_from_memory(mem: &Memory, base: u64, layout: PeLayout) -> Result<Blob, String> {
     let source = FnSource(|off: u64, buf: &mut [u8]| {
         let at = base.checked_add(off).ok_or("address overflows")?;
         mem.read_into(at, buf).map_err(|e| e.to_string())
     });
     let pe = PeImage::parse(&source, layout).map_err(|e| e.to_string())?;
-    pe.read_metadata(&source).map_err(|e| e.to_string())
+    let bytes = pe.read_metadata(&source).map_err(|e| e.to_string())?;
+    // In a flat copy the name sits at its file offset, in a mapped one at its RVA.
+    let name_offset = name_rva(&pe, &bytes).and_then(|rva| match layout {
+        PeLayout::Mapped => Some(u64::from(rva)),
+        PeLayout::File => pe.rva_to_offset(rva, 1, "assembly name").ok(),
+    });
+    Ok(Blob { bytes, name_offset })
 }
 
-fn metadata_from_file(path: &Path) -> Result<Vec<u8>, String> {
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-    let pe = PeImage::parse(bytes.as_slice(), PeLayout::File).map_err(|e| e.to_string())?;
-    pe.read_metadata(bytes.as_slice()).map_err(|e| e.to_string())
+fn blob_from_file(path: &Path) -> Result<Blob, String> {
+    let file = std::fs::read(path).map_err(|e| e.to_string())?;
+    let pe = PeImage::parse(file.as_slice(), PeLayout::File).map_err(|e| e.to_string())?;
+    let bytes = pe.read_metadata(file.as_slice()).map_err(|e| e.to_string())?;
+    // The process maps the file: the name sits at its RVA from the base.
+    let name_offset = name_rva(&pe, &bytes).map(u64::from);
+    Ok(Blob { bytes, name_offset })
 }
 
-/// The metadata must name the same assembly (or module) as the runtime does.
-fn identity(md: &[u8], simple_name: &str) -> Result<(), String> {
-    let md = Metadata::parse(md).map_err(|e| e.to_string())?;
+/// RVA of the assembly's name in the `#Strings` heap: metadata RVA +
+/// stream offset + the Assembly row's name index.
+fn name_rva(pe: &PeImage, md: &[u8]) -> Option<u32> {
+    let md_rva = pe.cli.as_ref()?.metadata.rva;
+    let parsed = Metadata::parse(md).ok()?;
+    let strings = parsed.root().stream("#Strings")?.offset;
+    let index = parsed.tables().row(TableId::Assembly, 1).ok()?.col(7);
+    md_rva.checked_add(strings)?.checked_add(index)
+}
+
+/// Whether a blob is the module's: its assembly (or module) name is the
+/// runtime's simple name, and — the stronger check, the only one when the
+/// name could not be read — the runtime's name pointer is the assembly
+/// name's place in the loaded image. Returns the simple name and whether
+/// the pointer check held.
+fn identify(
+    blob: &Blob,
+    simple_name: Option<&str>,
+    name_ptr: u64,
+    base: u64,
+    route: &ImageRoute,
+) -> Result<(String, bool), String> {
+    let md = Metadata::parse(&blob.bytes).map_err(|e| e.to_string())?;
     let assembly = md.assembly().map_err(|e| e.to_string())?.map(|a| a.name.into_owned());
-    if assembly.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(simple_name)) {
-        return Ok(());
+    let at_name = blob.name_offset.is_some_and(|o| base.checked_add(o) == Some(name_ptr));
+    match simple_name {
+        Some(n) => {
+            if assembly.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(n)) || at_name {
+                return Ok((n.to_string(), at_name));
+            }
+            let module = md.module_name().map_err(|e| e.to_string())?;
+            let stem = module.rsplit_once('.').map_or(&*module, |(s, _)| s);
+            if stem.eq_ignore_ascii_case(n) {
+                return Ok((n.to_string(), at_name));
+            }
+            Err(format!("its metadata names assembly {assembly:?} / module {module:?}, the runtime {n:?}"))
+        }
+        None if at_name => assembly.map(|a| (a, true)).ok_or_else(|| "no Assembly row".into()),
+        None => Err(format!(
+            "the simple name is unreadable and its pointer {name_ptr:#x} is not the assembly name of this image ({route})"
+        )),
     }
-    let module = md.module_name().map_err(|e| e.to_string())?;
-    let stem = module.rsplit_once('.').map_or(&*module, |(s, _)| s);
-    if stem.eq_ignore_ascii_case(simple_name) {
-        return Ok(());
-    }
-    Err(format!("its metadata names assembly {assembly:?} / module {module:?}, the runtime {simple_name:?}"))
 }
 
-/// Files that may hold the image: the dump's path, then the same file name
-/// (or the simple name with `.dll`/`.exe`) in each assembly dir.
-fn file_candidates(module: Option<&ModuleRecord>, simple_name: &str, dirs: &[PathBuf]) -> Vec<PathBuf> {
-    let mut names = Vec::new();
-    let mut out = Vec::new();
-    if let Some(m) = module {
-        out.push(PathBuf::from(&m.path));
-        names.push(m.file_name().to_string());
+/// Files that may hold the image: the listed file's name (or the simple
+/// name with `.dll`/`.exe`) in each assembly dir — the user's explicit
+/// choice — then the path the dump gives.
+fn file_candidates(m: &ModuleRecord, simple_name: Option<&str>, dirs: &[PathBuf]) -> Vec<PathBuf> {
+    let mut names = vec![m.file_name().to_string()];
+    if let Some(n) = simple_name {
+        names.push(format!("{n}.dll"));
+        names.push(format!("{n}.exe"));
     }
-    names.push(format!("{simple_name}.dll"));
-    names.push(format!("{simple_name}.exe"));
-    for dir in dirs {
-        for n in &names {
-            out.push(dir.join(n));
-        }
-    }
+    let mut out: Vec<PathBuf> = dirs.iter().flat_map(|d| names.iter().map(move |n| d.join(n))).collect();
+    out.push(PathBuf::from(&m.path));
     out.dedup();
     out
 }

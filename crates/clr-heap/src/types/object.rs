@@ -233,6 +233,8 @@ impl TypeSystem<'_> {
             0x0B => Value::U64(u),
             0x0C => Value::F32(f32::from_bits(u as u32)),
             0x0D => Value::F64(f64::from_bits(u)),
+            // IntPtr is signed: a 32-bit -1 is -1, as `ToInt64()` says; UIntPtr is not.
+            0x18 if width == 4 => Value::NativeInt(u as u32 as i32 as i64 as u64),
             _ => Value::NativeInt(u),
         }
     }

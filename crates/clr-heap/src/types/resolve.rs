@@ -23,11 +23,12 @@ const MAX_MAP_BLOCKS: usize = 64;
 /// Low bits of a map entry that are flags, not address.
 const ENTRY_FLAGS: u64 = 3;
 
-/// The calibrated offset of `Module.m_TypeDefToMethodTableMap.pTable`.
+/// The calibrated TypeDef map: offset of `pTable` in `Module`, and whether
+/// its entries are self-relative (NGEN-capable builds store them so).
 #[derive(Debug, Default)]
 pub struct MapCalibration {
     /// `None`: not tried yet; `Some(None)`: tried and failed.
-    typedef_table: Option<Option<u64>>,
+    typedef_table: Option<Option<(u64, bool)>>,
 }
 
 /// A type a token names, resolved to the module defining it.
@@ -86,14 +87,14 @@ impl TypeSystem<'_> {
 
     /// The MethodTable of TypeDef `rid` of `module`, when loaded.
     pub fn typedef_mt(&self, module: &ModuleInfo, rid: u32) -> Option<u64> {
-        let offset = self.typedef_map_offset()?;
+        let (offset, relative) = self.typedef_map_offset()?;
         let mut table = self.ptr(module.address + offset).ok()?;
         let mut count = u64::from(self.u32(module.address + offset + self.layout.ptr).ok()?);
         let mut next = self.ptr(module.address + offset - self.layout.ptr).ok()?;
         let mut index = u64::from(rid);
         for _ in 0..MAX_MAP_BLOCKS {
             if index < count {
-                let mt = self.ptr(table + index * self.layout.ptr).ok()? & !ENTRY_FLAGS;
+                let mt = self.map_entry(table + index * self.layout.ptr, relative)?;
                 return (mt != 0 && self.method_table(mt).is_ok_and(|i| u32::from(i.token_rid) == rid))
                     .then_some(mt);
             }
@@ -108,8 +109,15 @@ impl TypeSystem<'_> {
         None
     }
 
+    /// A map entry: a MethodTable pointer, plain or self-relative, flags in its low bits.
+    fn map_entry(&self, at: u64, relative: bool) -> Option<u64> {
+        let v = self.ptr(at).ok()?;
+        let v = if relative { super::method_table::relative(at, v, self.layout.ptr) } else { v };
+        Some(v & !ENTRY_FLAGS)
+    }
+
     /// Finds (once) the offset of the TypeDef map's table pointer in `Module`.
-    fn typedef_map_offset(&self) -> Option<u64> {
+    fn typedef_map_offset(&self) -> Option<(u64, bool)> {
         if let Some(v) = self.maps.borrow().typedef_table {
             return v;
         }
@@ -118,7 +126,7 @@ impl TypeSystem<'_> {
         found
     }
 
-    fn calibrate_typedef_map(&self) -> Option<u64> {
+    fn calibrate_typedef_map(&self) -> Option<(u64, bool)> {
         let name = "Module.m_TypeDefToMethodTableMap located by known MethodTables";
         let wk = self.well_known;
         let pairs: Vec<(u64, u64, u32)> = [wk.object, wk.string, wk.exception, wk.enum_class]
@@ -140,29 +148,34 @@ impl TypeSystem<'_> {
             return None;
         }
         let p = self.layout.ptr;
-        let hits: Vec<u64> = (2..MODULE_SCAN / p)
-            .map(|k| k * p)
-            .filter(|&off| {
-                let Ok(table) = self.ptr(module + off) else { return false };
-                let Ok(count) = self.u32(module + off + p) else { return false };
-                table != 0
-                    && pairs.iter().all(|&(_, mt, rid)| {
-                        rid < count
-                            && self.ptr(table + u64::from(rid) * p).is_ok_and(|v| v & !ENTRY_FLAGS == mt)
-                    })
-            })
-            .collect();
+        // The runtime's pointer kind first; the other only if it finds nothing.
+        let mut hits = Vec::new();
+        for relative in [self.layout.relative, !self.layout.relative] {
+            hits = (2..MODULE_SCAN / p)
+                .map(|k| k * p)
+                .filter(|&off| {
+                    let Ok(table) = self.ptr(module + off) else { return false };
+                    let Ok(count) = self.u32(module + off + p) else { return false };
+                    table != 0
+                        && pairs.iter().all(|&(_, mt, rid)| {
+                            rid < count && self.map_entry(table + u64::from(rid) * p, relative) == Some(mt)
+                        })
+                })
+                .map(|off| (off, relative))
+                .collect();
+            if !hits.is_empty() {
+                break;
+            }
+        }
         match hits.as_slice() {
-            [off] => {
-                self.check(
-                    name,
-                    true,
-                    format!(
-                        "table pointer at Module+{off:#x}: {} known types found at their RIDs",
-                        pairs.len()
-                    ),
+            [(off, relative)] => {
+                let kind = if *relative { "self-relative" } else { "plain" };
+                let n = pairs.len();
+                let detail = format!(
+                    "table pointer at Module+{off:#x}, {kind} entries: {n} known types at their RIDs"
                 );
-                Some(*off)
+                self.check(name, true, detail);
+                Some((*off, *relative))
             }
             [] => {
                 self.check(name, false, format!("no offset below {MODULE_SCAN:#x} holds the known types"));

@@ -144,7 +144,14 @@ impl<'a> TypeSystem<'a> {
             address,
         )?);
         match &m.route {
-            Ok(route) => self.found(format!("metadata of {}", m.simple_name), route.to_string()),
+            Ok(route) => {
+                self.found(format!("metadata of {}", m.simple_name), route.to_string());
+                self.check(
+                    "Module.m_pSimpleName points at the assembly name in the module's image",
+                    m.name_in_image,
+                    format!("{} ({route})", m.simple_name),
+                );
+            }
             Err(why) => self.check(format!("metadata of {}", m.simple_name), false, why.clone()),
         }
         self.modules.borrow_mut().insert(address, m.clone());
