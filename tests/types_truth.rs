@@ -263,6 +263,37 @@ fn check_array(ts: &TypeSystem, key: &str, addr: u64, want: &Json, errors: &mut 
     n
 }
 
+/// Every static of the truth (non-generic app types) has the same value.
+fn check_statics(truth: &Json, ts: &TypeSystem, errors: &mut Vec<String>) -> usize {
+    let mut n = 0;
+    for w in truth["statics"].as_array().into_iter().flatten() {
+        let (decl, fname) =
+            (w["declaring_type"].as_str().unwrap_or_default(), w["name"].as_str().unwrap_or_default());
+        let at = format!("static {decl}.{fname}");
+        let Some(mt) = ts.find_type(decl) else {
+            errors.push(format!("{at}: type not found"));
+            continue;
+        };
+        let t = match ts.type_info(mt) {
+            Ok(t) => t,
+            Err(e) => {
+                errors.push(format!("{at}: {e}"));
+                continue;
+            }
+        };
+        let Some(f) = t.static_fields.iter().find(|f| f.name == fname) else {
+            errors.push(format!("{at}: no such static field"));
+            continue;
+        };
+        match ts.static_value(&t, f) {
+            Ok(v) => value_eq(ts, w, &v.value, &at, errors),
+            Err(e) => errors.push(format!("{at}: {e}")),
+        }
+        n += 1;
+    }
+    n
+}
+
 fn run(name: &str) {
     let Some((truth, dump, options)) = open(name) else { return };
     let Some(rt) = runtime(name, &dump, &options) else { return };
@@ -275,8 +306,10 @@ fn run(name: &str) {
     let mut errors = Vec::new();
     let records = check_all_records(&truth, &ts, &mut errors);
     let (objects, arrays, elements) = check_objects(&truth, &ts, &mut errors);
+    let statics = check_statics(&truth, &ts, &mut errors);
     eprintln!(
-        "{name}: {names} truth types, {records} object records named, {objects} objects, {arrays} arrays, {elements} elements"
+        "{name}: {names} truth types, {records} object records named, {objects} objects, {arrays} arrays, \
+         {elements} elements, {statics} statics"
     );
     for e in errors.iter().take(40) {
         eprintln!("{name}: MISMATCH {e}");

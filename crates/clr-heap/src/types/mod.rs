@@ -17,6 +17,7 @@
 //! | `value.rs` | §1 | decoded values ([`Value`]) and their printing |
 //! | `object.rs` | §1.1–1.4 | [`ObjectInfo`], strings, values at addresses |
 //! | `array.rs` | §1.5 | [`ArrayInfo`], elements |
+//! | `statics.rs` | §3.3 | static fields through the DomainLocalModule (calibrated) |
 //! | `validate.rs` | §1.4, §3.2 | layout checks on well-known types |
 
 pub mod array;
@@ -30,6 +31,7 @@ pub mod name;
 pub mod object;
 pub mod resolve;
 pub mod sig;
+pub mod statics;
 pub mod system;
 mod validate;
 pub mod value;

@@ -119,7 +119,12 @@ impl TypeSystem<'_> {
 
     fn field_value_at_depth(&self, base: u64, f: &Rc<FieldInfo>, interior: bool, depth: u32) -> FieldValue {
         let address = base + u64::from(f.offset) + if interior { 0 } else { self.layout.ptr };
-        let value = match &f.shape {
+        FieldValue { field: f.clone(), address, value: self.decode_field(f, address, depth) }
+    }
+
+    /// The value of field `f` stored at `address` (structs inline).
+    pub(crate) fn decode_field(&self, f: &FieldInfo, address: u64, depth: u32) -> Value {
+        match &f.shape {
             FieldShape::Primitive => self.primitive(f.element_type, address),
             FieldShape::Pointer => self.ptr(address).map_or_else(unavailable, Value::Pointer),
             FieldShape::Reference => self.reference_at(address),
@@ -130,8 +135,7 @@ impl TypeSystem<'_> {
             }
             FieldShape::Struct(Ok(mt)) => self.value_of_type(*mt, address, depth + 1),
             FieldShape::Struct(Err(why)) => Value::Unavailable(why.clone()),
-        };
-        FieldValue { field: f.clone(), address, value }
+        }
     }
 
     /// The value of type `th` stored at `address` (an array element, a

@@ -55,6 +55,18 @@ impl TypeSystem<'_> {
         Some(ResolvedType { module: m, rid, mt })
     }
 
+    /// The MethodTable of the non-generic type called `full_name`
+    /// (``Namespace.Outer+Inner``), searched in the modules opened so far
+    /// and the core library; `None` when not found or not loaded.
+    pub fn find_type(&self, full_name: &str) -> Option<u64> {
+        let mut modules = self.modules();
+        modules.extend(self.core_module());
+        modules.into_iter().find_map(|m| {
+            let rid = m.metadata().ok()?.find_type_by_full_name(full_name).ok()??;
+            self.typedef_mt(&m, rid)
+        })
+    }
+
     /// The module and TypeDef a TypeRef of `module` names.
     fn resolve_type_ref(&self, module: &Rc<ModuleInfo>, rid: u32) -> Option<(Rc<ModuleInfo>, u32)> {
         let key = (module.address, rid);

@@ -45,6 +45,7 @@ pub struct TypeSystem<'a> {
     diag: RefCell<Diagnostics>,
     checked: RefCell<HashSet<(String, bool)>>,
     pub(crate) validated: std::cell::Cell<bool>,
+    pub(crate) statics: std::cell::Cell<super::statics::StaticsCalibration>,
     /// Well-known MethodTables from the runtime's globals (0 when unknown).
     pub(crate) well_known: WellKnown,
 }
@@ -90,6 +91,7 @@ impl<'a> TypeSystem<'a> {
             diag: RefCell::default(),
             checked: RefCell::default(),
             validated: std::cell::Cell::new(false),
+            statics: std::cell::Cell::default(),
             well_known,
         }
     }
