@@ -386,3 +386,67 @@ fn win_x86_21_own() {
 fn win_x86_21_dbghelp() {
     run("win-x86-2.1-dbghelp");
 }
+
+/// Every object of the heap walk decodes (type, size, every field); values
+/// a field cannot show are counted, not errors of the object. Misaligned
+/// addresses and heap words taken as MethodTables give errors, never panics.
+fn every_object_and_garbage(name: &str) {
+    let Some((_, dump, options)) = open(name) else { return };
+    let Some(rt) = runtime(name, &dump, &options) else { return };
+    let ts = TypeSystem::new(&rt);
+    let mut cache = rt.mt_cache();
+    let objects: Vec<_> = rt
+        .walk(&mut cache)
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+        .filter_map(|i| match i {
+            clr_heap::gc::HeapItem::Object(o) => Some(o),
+            _ => None,
+        })
+        .collect();
+    let mut failed = Vec::new();
+    let mut unavailable = 0usize;
+    for o in &objects {
+        if ts.is_free(o.mt) {
+            continue;
+        }
+        match ts.object(o.address) {
+            Ok(obj) => {
+                assert_eq!(obj.size, o.size, "{name}: size of {:#x}", o.address);
+                unavailable += obj.fields.iter().filter(|f| matches!(f.value, Value::Unavailable(_))).count();
+            }
+            Err(e) => failed.push(format!("{:#x}: {e}", o.address)),
+        }
+    }
+    eprintln!("{name}: {} objects decoded, {unavailable} field values unavailable", objects.len());
+    assert!(
+        failed.is_empty(),
+        "{name}: {} objects fail, first {:?}",
+        failed.len(),
+        &failed[..failed.len().min(5)]
+    );
+    let mem = dump.memory();
+    for o in objects.iter().step_by(97) {
+        for off in [1u64, 4, 12, 40] {
+            let _ = ts.object(o.address + off);
+            let _ = ts.array(o.address + off);
+            let _ = ts.string_at(o.address + off);
+            if let Ok(word) = mem.ptr(o.address + off) {
+                let _ = ts.type_name(word);
+                let _ = ts.type_info(word);
+            }
+        }
+    }
+    for addr in [0, 1, u64::MAX, u64::MAX - 7, 0x7fff_ffff_ffff] {
+        assert!(ts.object(addr).is_err() && ts.type_name(addr).is_err(), "{name}: {addr:#x} accepted");
+    }
+}
+
+#[test]
+fn every_object_linux_wks() {
+    every_object_and_garbage("linux-x64-3.1-wks");
+}
+
+#[test]
+fn every_object_win_x86_31() {
+    every_object_and_garbage("win-x86-3.1-own");
+}

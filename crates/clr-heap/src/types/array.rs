@@ -52,16 +52,18 @@ impl TypeSystem<'_> {
             return Err(bad(format!("its type {} is not an array", self.type_name(mt)?)));
         }
         let rank = self.array_rank(&info)?;
-        let length = u64::from(self.u32(address + self.layout.ptr)?);
+        let length = u64::from(self.u32(address.wrapping_add(self.layout.ptr))?);
         let component_size = info.component_size();
-        let data = address + u64::from(info.base_size) - self.layout.object_header;
+        let data = address.wrapping_add(u64::from(info.base_size)).wrapping_sub(self.layout.object_header);
         let (dimensions, lower_bounds) = if info.is_sz_array() {
             (vec![length as u32], vec![0])
         } else {
-            let bounds = address + self.array_base_size() - self.layout.object_header;
-            let dims = (0..u64::from(rank)).map(|i| self.u32(bounds + 4 * i)).collect::<Result<Vec<_>>>()?;
+            let bounds = address.wrapping_add(self.array_base_size() - self.layout.object_header);
+            let dims = (0..u64::from(rank))
+                .map(|i| self.u32(bounds.wrapping_add(4 * i)))
+                .collect::<Result<Vec<_>>>()?;
             let lows = (0..u64::from(rank))
-                .map(|i| self.u32(bounds + 4 * (u64::from(rank) + i)).map(|v| v as i32))
+                .map(|i| self.u32(bounds.wrapping_add(4 * (u64::from(rank) + i))).map(|v| v as i32))
                 .collect::<Result<Vec<_>>>()?;
             (dims, lows)
         };
@@ -112,7 +114,7 @@ impl TypeSystem<'_> {
                 reason: format!("index {index} is past its {} elements", array.length),
             });
         }
-        let at = array.data + index * u64::from(array.component_size);
+        let at = array.data.wrapping_add(index * u64::from(array.component_size));
         Ok(if array.element_is_value_type {
             self.value_at(array.element_type, at)
         } else {

@@ -60,7 +60,7 @@ impl TypeSystem<'_> {
     pub fn field_counts(&self, ee_class: u64) -> Result<FieldCounts> {
         let e = &self.layout.ee_class;
         let read_u8 = |off: u64| {
-            self.mem.u8(ee_class + off).map_err(|source| ClrError::Read {
+            self.mem.u8(ee_class.wrapping_add(off)).map_err(|source| ClrError::Read {
                 what: format!("EEClass {ee_class:#x} + {off:#x}"),
                 source,
             })
@@ -76,12 +76,13 @@ impl TypeSystem<'_> {
                 ),
             });
         }
-        let base = ee_class + u64::from(fixed);
+        let base = ee_class.wrapping_add(u64::from(fixed));
         let words: Vec<u32> = if packed == 0 {
-            (0..PACKED_COUNT as u64).map(|i| self.u32(base + 4 * i)).collect::<Result<_>>()?
+            (0..PACKED_COUNT as u64).map(|i| self.u32(base.wrapping_add(4 * i))).collect::<Result<_>>()?
         } else {
             // 11 groups of at most 5 + 32 bits fit in 13 words.
-            let raw: Vec<u32> = (0..13u64).map(|i| self.u32(base + 4 * i)).collect::<Result<_>>()?;
+            let raw: Vec<u32> =
+                (0..13u64).map(|i| self.u32(base.wrapping_add(4 * i))).collect::<Result<_>>()?;
             unpack(&raw).ok_or_else(|| ClrError::Invalid {
                 what: "EEClass packed fields",
                 address: base,
@@ -118,7 +119,7 @@ impl TypeSystem<'_> {
         if total == 0 {
             return Ok((counts, Vec::new()));
         }
-        let list = self.maybe_relative(info.ee_class + self.layout.ee_class.field_desc_list)?;
+        let list = self.maybe_relative(info.ee_class.wrapping_add(self.layout.ee_class.field_desc_list))?;
         let size = self.layout.field_desc_size;
         // The whole list must be in the dump before anything is allocated for it.
         let bytes = u64::from(total) * size;
@@ -129,8 +130,9 @@ impl TypeSystem<'_> {
                 reason: format!("{total} FieldDescs ({bytes:#x} bytes) are not all in the dump"),
             });
         }
-        let descs =
-            (0..u64::from(total)).map(|i| self.field_desc(list + i * size)).collect::<Result<Vec<_>>>()?;
+        let descs = (0..u64::from(total))
+            .map(|i| self.field_desc(list.wrapping_add(i * size)))
+            .collect::<Result<Vec<_>>>()?;
         Ok((counts, descs))
     }
 
@@ -138,8 +140,8 @@ impl TypeSystem<'_> {
     pub fn field_desc(&self, address: u64) -> Result<RawFieldDesc> {
         let ptr = self.layout.ptr;
         let enclosing_mt = self.maybe_relative(address)?;
-        let d1 = self.u32(address + ptr)?;
-        let d2 = self.u32(address + ptr + 4)?;
+        let d1 = self.u32(address.wrapping_add(ptr))?;
+        let d2 = self.u32(address.wrapping_add(ptr + 4))?;
         // Bits above isThreadLocal: F4 has isContextLocal at 26, shifting the rest up by one.
         let (rva_bit, full_mb_bit) = if self.layout.family == Family::Desktop4 { (27, 31) } else { (26, 30) };
         let mb = d1 & 0x00FF_FFFF;
@@ -163,7 +165,7 @@ impl TypeSystem<'_> {
     /// `EEClass.m_NormType`: the type's `CorElementType` (the underlying
     /// type for enums and primitives).
     pub fn norm_type(&self, ee_class: u64) -> Result<u8> {
-        let at = ee_class + self.layout.ee_class.norm_type;
+        let at = ee_class.wrapping_add(self.layout.ee_class.norm_type);
         self.mem
             .u8(at)
             .map_err(|source| ClrError::Read { what: format!("EEClass.m_NormType at {at:#x}"), source })

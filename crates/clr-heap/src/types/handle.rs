@@ -74,7 +74,10 @@ impl TypeSystem<'_> {
         let (template, arg) = match kind {
             element_type::ARRAY | element_type::SZARRAY | element_type::PTR | element_type::BYREF => {
                 // m_TemplateMT is a RelativeFixupPointer where the layout is relative (seen on 2.1 x86).
-                (self.maybe_relative(address + self.layout.ptr)?, self.ptr(address + 2 * self.layout.ptr)?)
+                (
+                    self.maybe_relative(address.wrapping_add(self.layout.ptr))?,
+                    self.ptr(address.wrapping_add(2 * self.layout.ptr))?,
+                )
             }
             _ => (0, 0),
         };
@@ -101,11 +104,11 @@ impl TypeSystem<'_> {
                 "GenericsDictInfo says {num_dicts} dictionaries, {num_args} parameters"
             )));
         }
-        let dict = self.ptr(pi + u64::from(num_dicts - 1) * self.layout.ptr)?;
+        let dict = self.ptr(pi.wrapping_add(u64::from(num_dicts - 1) * self.layout.ptr))?;
         if dict == 0 {
             return Err(bad("the type's own dictionary is NULL".into()));
         }
-        (0..u64::from(num_args)).map(|i| self.ptr(dict + i * self.layout.ptr)).collect()
+        (0..u64::from(num_args)).map(|i| self.ptr(dict.wrapping_add(i * self.layout.ptr))).collect()
     }
 
     /// The runtime `Module` that defines a non-array type (reference §2.5
@@ -138,12 +141,12 @@ impl TypeSystem<'_> {
         let index = if lower == 0x02 { 0 } else { u64::from(lower.count_ones()) };
         let m = &self.layout.mt;
         Ok(match index {
-            0 => info.address + m.per_inst_info,
-            1 => info.address + m.interface_map,
+            0 => info.address.wrapping_add(m.per_inst_info),
+            1 => info.address.wrapping_add(m.interface_map),
             _ => {
-                let virtuals = u64::from(self.u16(info.address + m.num_virtuals)?);
+                let virtuals = u64::from(self.u16(info.address.wrapping_add(m.num_virtuals))?);
                 let chunks = virtuals.div_ceil(VTABLE_SLOTS_PER_CHUNK);
-                info.address + m.size + (chunks + index - 2) * self.layout.ptr
+                info.address.wrapping_add(m.size + (chunks + index - 2) * self.layout.ptr)
             }
         })
     }

@@ -101,7 +101,7 @@ impl ModuleInfo {
     /// image by the routes of the module documentation.
     pub fn open(dump: &Dump, ptr: u64, assembly_dirs: &[PathBuf], address: u64) -> crate::Result<ModuleInfo> {
         let mem = dump.memory();
-        let name_ptr = mem.ptr(address + ptr).map_err(|source| crate::ClrError::Read {
+        let name_ptr = mem.ptr(address.wrapping_add(ptr)).map_err(|source| crate::ClrError::Read {
             what: format!("Module.m_pSimpleName of {address:#x}"),
             source,
         })?;

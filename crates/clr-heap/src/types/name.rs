@@ -53,7 +53,7 @@ impl TypeSystem<'_> {
                 element_type::FNPTR => Ok("FNPTR".into()),
                 element_type::VAR | element_type::MVAR => {
                     // TypeVarTypeDesc: {m_typeAndFlags, m_pModule, m_typeOrMethodDef, m_index, m_token}.
-                    let index = self.mem.u32(address + 3 * self.layout.ptr).unwrap_or(u32::MAX);
+                    let index = self.mem.u32(address.wrapping_add(3 * self.layout.ptr)).unwrap_or(u32::MAX);
                     let bang = if kind == element_type::VAR { "!" } else { "!!" };
                     Ok(format!("{bang}{index}"))
                 }

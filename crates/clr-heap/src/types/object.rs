@@ -48,7 +48,7 @@ impl TypeSystem<'_> {
         let fields = t.instance_fields.iter().map(|f| self.field_value(address, f, false)).collect();
         let string = if t.kind == TypeKind::String { Some(self.string_at(address)?) } else { None };
         let boxed = matches!(t.kind, TypeKind::Struct | TypeKind::Enum | TypeKind::Primitive)
-            .then(|| self.value_of_type(mt, address + self.layout.ptr, 0));
+            .then(|| self.value_of_type(mt, address.wrapping_add(self.layout.ptr), 0));
         Ok(ObjectInfo {
             address,
             mt,
@@ -67,11 +67,17 @@ impl TypeSystem<'_> {
     /// The validated MethodTable of the object at `address` (mark bits masked).
     pub fn object_mt(&self, address: u64) -> Result<u64> {
         let mt = self.ptr(address)? & self.layout.mt_mask();
-        self.method_table(mt).map(|i| i.address).map_err(|e| ClrError::Invalid {
-            what: "object",
-            address,
-            reason: format!("its MethodTable {mt:#x} is not valid: {e}"),
-        })
+        let bad = |reason: String| ClrError::Invalid { what: "object", address, reason };
+        let info =
+            self.method_table(mt).map_err(|e| bad(format!("its MethodTable {mt:#x} is not valid: {e}")))?;
+        // Interfaces and other size-less types have no instances.
+        if !self.is_free(mt) && !info.plausible(&self.layout) {
+            return Err(bad(format!(
+                "its MethodTable {mt:#x} has an impossible instance size {:#x}",
+                info.base_size
+            )));
+        }
+        Ok(mt)
     }
 
     fn size_and_generation(&self, address: u64, info: &super::MethodTableInfo) -> Result<(u64, Option<u8>)> {
@@ -94,8 +100,8 @@ impl TypeSystem<'_> {
                 reason: format!("its type {} is not System.String", self.type_name(mt).unwrap_or_default()),
             });
         }
-        let len = u64::from(self.u32(address + self.layout.ptr)?);
-        let chars = address + self.layout.ptr + 4;
+        let len = u64::from(self.u32(address.wrapping_add(self.layout.ptr))?);
+        let chars = address.wrapping_add(self.layout.ptr + 4);
         if len > MAX_STRING_CHARS || self.mem.readable_len(chars) < 2 * len {
             return Err(ClrError::Invalid {
                 what: "string",
@@ -118,7 +124,7 @@ impl TypeSystem<'_> {
     }
 
     fn field_value_at_depth(&self, base: u64, f: &Rc<FieldInfo>, interior: bool, depth: u32) -> FieldValue {
-        let address = base + u64::from(f.offset) + if interior { 0 } else { self.layout.ptr };
+        let address = base.wrapping_add(u64::from(f.offset) + if interior { 0 } else { self.layout.ptr });
         FieldValue { field: f.clone(), address, value: self.decode_field(f, address, depth) }
     }
 

@@ -100,13 +100,13 @@ impl TypeSystem<'_> {
     /// The MethodTable of TypeDef `rid` of `module`, when loaded.
     pub fn typedef_mt(&self, module: &ModuleInfo, rid: u32) -> Option<u64> {
         let (offset, relative) = self.typedef_map_offset()?;
-        let mut table = self.ptr(module.address + offset).ok()?;
-        let mut count = u64::from(self.u32(module.address + offset + self.layout.ptr).ok()?);
-        let mut next = self.ptr(module.address + offset - self.layout.ptr).ok()?;
+        let mut table = self.ptr(module.address.wrapping_add(offset)).ok()?;
+        let mut count = u64::from(self.u32(module.address.wrapping_add(offset + self.layout.ptr)).ok()?);
+        let mut next = self.ptr(module.address.wrapping_add(offset - self.layout.ptr)).ok()?;
         let mut index = u64::from(rid);
         for _ in 0..MAX_MAP_BLOCKS {
             if index < count {
-                let mt = self.map_entry(table + index * self.layout.ptr, relative)?;
+                let mt = self.map_entry(table.wrapping_add(index.wrapping_mul(self.layout.ptr)), relative)?;
                 return (mt != 0 && self.method_table(mt).is_ok_and(|i| u32::from(i.token_rid) == rid))
                     .then_some(mt);
             }
@@ -114,8 +114,8 @@ impl TypeSystem<'_> {
                 return None;
             }
             index -= count;
-            table = self.ptr(next + self.layout.ptr).ok()?;
-            count = u64::from(self.u32(next + 2 * self.layout.ptr).ok()?);
+            table = self.ptr(next.wrapping_add(self.layout.ptr)).ok()?;
+            count = u64::from(self.u32(next.wrapping_add(2 * self.layout.ptr)).ok()?);
             next = self.ptr(next).ok()?;
         }
         None
@@ -166,11 +166,13 @@ impl TypeSystem<'_> {
             hits = (2..MODULE_SCAN / p)
                 .map(|k| k * p)
                 .filter(|&off| {
-                    let Ok(table) = self.ptr(module + off) else { return false };
-                    let Ok(count) = self.u32(module + off + p) else { return false };
+                    let Ok(table) = self.ptr(module.wrapping_add(off)) else { return false };
+                    let Ok(count) = self.u32(module.wrapping_add(off + p)) else { return false };
                     table != 0
                         && pairs.iter().all(|&(_, mt, rid)| {
-                            rid < count && self.map_entry(table + u64::from(rid) * p, relative) == Some(mt)
+                            rid < count
+                                && self.map_entry(table.wrapping_add(u64::from(rid) * p), relative)
+                                    == Some(mt)
                         })
                 })
                 .map(|off| (off, relative))

@@ -54,8 +54,12 @@ impl TypeSystem<'_> {
             });
             return match module {
                 Some(base) => {
-                    let value = self.static_at(field, base + u64::from(field.offset), false);
-                    Ok(FieldValue { field: field.clone(), address: base + u64::from(field.offset), value })
+                    let value = self.static_at(field, base.wrapping_add(u64::from(field.offset)), false);
+                    Ok(FieldValue {
+                        field: field.clone(),
+                        address: base.wrapping_add(u64::from(field.offset)),
+                        value,
+                    })
                 }
                 None => unsupported("an RVA static of an image not mapped in the dump"),
             };
@@ -68,14 +72,14 @@ impl TypeSystem<'_> {
                 t.name, field.name
             ))
         })?;
-        let dlm = self.ptr(module.address + module_id_off)?;
+        let dlm = self.ptr(module.address.wrapping_add(module_id_off))?;
         let gc =
             matches!(field.shape, FieldShape::Reference | FieldShape::Struct(_) | FieldShape::Special(_));
-        let base = if gc { self.ptr(dlm + gc_off)? } else { dlm };
+        let base = if gc { self.ptr(dlm.wrapping_add(gc_off))? } else { dlm };
         if base == 0 {
             return unsupported("the statics are not allocated (class not initialised)");
         }
-        let address = base + u64::from(field.offset);
+        let address = base.wrapping_add(u64::from(field.offset));
         Ok(FieldValue { field: field.clone(), address, value: self.static_at(field, address, gc) })
     }
 
@@ -88,7 +92,7 @@ impl TypeSystem<'_> {
         match self.ptr(address) {
             Ok(0) => Value::Null,
             Ok(boxed) => match self.object_mt(boxed) {
-                Ok(mt) => self.value_of_type(mt, boxed + self.layout.ptr, 0),
+                Ok(mt) => self.value_of_type(mt, boxed.wrapping_add(self.layout.ptr), 0),
                 Err(e) => Value::BadReference { address: boxed, reason: e.to_string() },
             },
             Err(e) => Value::Unavailable(e.to_string()),
@@ -118,18 +122,18 @@ impl TypeSystem<'_> {
         let is_empty_string = |slot: u64| {
             self.ptr(slot).ok().filter(|&o| o != 0).is_some_and(|o| {
                 self.object_mt(o).is_ok_and(|mt| mt == self.well_known.string)
-                    && self.u32(o + p).ok() == Some(0)
+                    && self.u32(o.wrapping_add(p)).ok() == Some(0)
             })
         };
         let mut hits = Vec::new();
         for k in 2..MODULE_SCAN / p {
-            let Ok(dlm) = self.ptr(module + k * p) else { continue };
+            let Ok(dlm) = self.ptr(module.wrapping_add(k * p)) else { continue };
             if dlm == 0 || self.mem.readable_len(dlm) < DLM_SCAN * p {
                 continue;
             }
             for j in 0..DLM_SCAN {
-                if let Ok(gc) = self.ptr(dlm + j * p) {
-                    if gc != 0 && is_empty_string(gc + u64::from(empty.offset)) {
+                if let Ok(gc) = self.ptr(dlm.wrapping_add(j * p)) {
+                    if gc != 0 && is_empty_string(gc.wrapping_add(u64::from(empty.offset))) {
                         hits.push((k * p, j * p));
                     }
                 }

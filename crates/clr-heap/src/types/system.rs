@@ -10,9 +10,8 @@ use super::fields::TypeInfo;
 use super::module::ModuleInfo;
 use super::resolve::MapCalibration;
 use crate::error::{ClrError, Result};
-use crate::gc::walk::MtCache;
 use crate::runtime::{Diagnostics, Layout, Runtime};
-use crate::types::method_table::MethodTableInfo;
+use crate::types::method_table::{MethodTableInfo, round_trip};
 use dump_format::Memory;
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
@@ -35,7 +34,7 @@ pub struct TypeSystem<'a> {
     pub(crate) rt: &'a Runtime<'a>,
     pub(crate) mem: Memory<'a>,
     pub(crate) layout: Layout,
-    mts: RefCell<MtCache>,
+    mts: RefCell<HashMap<u64, Option<MethodTableInfo>>>,
     modules: RefCell<HashMap<u64, Rc<ModuleInfo>>>,
     pub(crate) names: RefCell<HashMap<u64, String>>,
     pub(crate) infos: RefCell<HashMap<u64, Rc<TypeInfo>>>,
@@ -81,7 +80,7 @@ impl<'a> TypeSystem<'a> {
             rt,
             mem,
             layout: rt.layout,
-            mts: RefCell::new(rt.mt_cache()),
+            mts: RefCell::default(),
             modules: RefCell::default(),
             names: RefCell::default(),
             infos: RefCell::default(),
@@ -120,13 +119,20 @@ impl<'a> TypeSystem<'a> {
         self.diag.borrow_mut().found(what, how);
     }
 
-    /// The validated MethodTable at `mt` (EEClass round trip, sizes).
+    /// The validated MethodTable at `mt`: readable, and its EEClass points
+    /// back to it (or to its canonical MethodTable); only the free type has
+    /// no EEClass. Types without instances (interfaces, abstract and static
+    /// classes) are valid here; [`TypeSystem::object_mt`] adds the checks an
+    /// object's type must pass.
     pub fn method_table(&self, mt: u64) -> Result<MethodTableInfo> {
-        self.mts.borrow_mut().get(&self.mem, &self.layout, mt).ok_or_else(|| ClrError::Invalid {
-            what: "MethodTable",
-            address: mt,
-            reason: "not readable, or its EEClass does not point back to it".into(),
-        })
+        if let Some(v) = self.mts.borrow().get(&mt) {
+            return v.ok_or_else(|| invalid_mt(mt));
+        }
+        let v = MethodTableInfo::read(&self.mem, &self.layout, mt).filter(|i| {
+            if i.ee_class == 0 { self.is_free(mt) } else { round_trip(&self.mem, &self.layout, i) }
+        });
+        self.mts.borrow_mut().insert(mt, v);
+        v.ok_or_else(|| invalid_mt(mt))
     }
 
     /// Whether `mt` is the free-space type.
@@ -182,5 +188,13 @@ impl<'a> TypeSystem<'a> {
     pub(crate) fn maybe_relative(&self, field: u64) -> Result<u64> {
         let v = self.ptr(field)?;
         Ok(if self.layout.relative { super::method_table::relative(field, v, self.layout.ptr) } else { v })
+    }
+}
+
+fn invalid_mt(mt: u64) -> ClrError {
+    ClrError::Invalid {
+        what: "MethodTable",
+        address: mt,
+        reason: "not readable, or its EEClass does not point back to it".into(),
     }
 }
