@@ -27,6 +27,9 @@ impl Rng {
 
 fn mutate(rng: &mut Rng, data: &mut Vec<u8>) {
     let n = data.len();
+    if n < 8 {
+        return;
+    }
     match rng.below(5) {
         // Flip bytes anywhere in the first 4 KiB (headers, directories, notes).
         0 => {
@@ -45,7 +48,7 @@ fn mutate(rng: &mut Rng, data: &mut Vec<u8>) {
         2 => data.truncate(rng.below(n)),
         // Copy one range over another (duplicated headers, overlapping regions).
         3 => {
-            let len = 1 + rng.below(256);
+            let len = 1 + rng.below(256.min(n / 2));
             let (a, b) = (rng.below(n.saturating_sub(len)), rng.below(n.saturating_sub(len)));
             let chunk = data[a..a + len].to_vec();
             data[b..b + len].copy_from_slice(&chunk);

@@ -292,6 +292,7 @@ impl<'a> Memory<'a> {
 
     /// Total bytes the dump holds for process memory.
     pub fn captured_bytes(&self) -> u64 {
-        self.regions.iter().map(|r| r.file_len.min(r.mem_len)).sum()
+        // Saturating: region sizes come from the file and may be absurd.
+        self.regions.iter().fold(0u64, |a, r| a.saturating_add(r.file_len.min(r.mem_len)))
     }
 }

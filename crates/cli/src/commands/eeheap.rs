@@ -64,12 +64,12 @@ pub fn run(ctx: &Ctx) -> Result<ExitCode, CliError> {
                         .find(|s| matches!(s.kind, SegmentKind::Gen2 | SegmentKind::Ephemeral))
                         .map(|s| jhex(s.start)),
                 ],
-                size: segs.iter().map(|s| s.len()).sum(),
+                size: segs.iter().fold(0u64, |a, s| a.saturating_add(s.len())),
                 segments,
             }
         })
         .collect();
-    let body = Body { server: heap.server, total_size: heaps.iter().map(|h| h.size).sum(), heaps };
+    let body = Body { server: heap.server, total_size: heaps.iter().fold(0u64, |a, h| a.saturating_add(h.size)), heaps };
     ctx.finish("eeheap", &body, || {
         let p = ctx.ptr();
         let mut s = format!("Number of GC Heaps: {}\n", body.heaps.len());

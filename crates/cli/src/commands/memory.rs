@@ -163,7 +163,7 @@ pub fn run(ctx: &Ctx, list: bool) -> Result<ExitCode, CliError> {
             if let Some(k) = key(r) {
                 let e = m.entry(k).or_default();
                 e.0 += 1;
-                e.1 += r.size;
+                e.1 = e.1.saturating_add(r.size);
             }
         }
         let mut v: Vec<Group> =
@@ -177,7 +177,7 @@ pub fn run(ctx: &Ctx, list: bool) -> Result<ExitCode, CliError> {
     let states = group(&|r| (r.state != "unknown").then(|| r.state.clone()));
     let protections =
         group(&|r| (r.state == "MEM_COMMIT" && !r.protect.is_empty()).then(|| r.protect.clone()));
-    let busy_bytes: u64 = regions.iter().filter(|r| busy(r)).map(|r| r.size).sum();
+    let busy_bytes: u64 = regions.iter().filter(|r| busy(r)).fold(0u64, |a, r| a.saturating_add(r.size));
     let largest_free = regions
         .iter()
         .enumerate()
@@ -244,7 +244,7 @@ fn render(ctx: &Ctx, b: &Body) -> String {
         s.push_str(&t.render());
         return s;
     }
-    let total: u64 = b.usage.iter().map(|g| g.size).sum();
+    let total: u64 = b.usage.iter().fold(0u64, |a, g| a.saturating_add(g.size));
     let pct = |n: u64, d: u64| {
         if d == 0 { "-".to_string() } else { format!("{:.2}%", n as f64 * 100.0 / d as f64) }
     };

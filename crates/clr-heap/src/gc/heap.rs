@@ -318,7 +318,7 @@ impl GcHeap {
 
     /// Total bytes in segments, per kind.
     pub fn total_size(&self) -> u64 {
-        self.segments.iter().map(Segment::len).sum()
+        self.segments.iter().fold(0u64, |a, s| a.saturating_add(s.len()))
     }
 }
 
