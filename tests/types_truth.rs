@@ -51,6 +51,18 @@ fn check_type_names(name: &str, truth: &Json, ts: &TypeSystem) -> usize {
     n
 }
 
+/// The runtime's special types: the free type and `System.__Canon`.
+fn check_special_names(name: &str, rt: &Runtime, ts: &TypeSystem) {
+    let mem = rt.dump.memory();
+    for (global, want) in
+        [("g_pFreeObjectMethodTable", "Free"), ("g_pCanonMethodTableClass", "System.__Canon")]
+    {
+        let mt = rt.globals.address(global).and_then(|a| mem.ptr(a).ok());
+        let mt = mt.unwrap_or_else(|| panic!("{name}: {global} not found"));
+        assert_eq!(ts.type_name(mt).ok().as_deref(), Some(want), "{name}: name of {global} {mt:#x}");
+    }
+}
+
 /// Every verified object record anywhere in the truth (`address` + `mt` +
 /// `type`) has that type name.
 fn check_all_records(truth: &Json, ts: &TypeSystem, errors: &mut Vec<String>) -> usize {
@@ -302,6 +314,7 @@ fn run(name: &str) {
         check_partial(name, &truth, &ts);
     }
     let names = check_type_names(name, &truth, &ts);
+    check_special_names(name, &rt, &ts);
     assert!(names >= 20, "{name}: only {names} type names checked");
     let mut errors = Vec::new();
     let records = check_all_records(&truth, &ts, &mut errors);

@@ -77,7 +77,7 @@ impl TypeSystem<'_> {
                 "{length} elements of {component_size} bytes are not in the dump at {data:#x}"
             )));
         }
-        let element_type = info.per_inst_info;
+        let element_type = self.instance_element_type(address, &info).unwrap_or(info.per_inst_info);
         let element_is_value_type =
             element_type & 2 == 0 && self.method_table(element_type).is_ok_and(|e| e.is_value_type());
         self.check(
@@ -103,6 +103,23 @@ impl TypeSystem<'_> {
             component_size,
             data,
         })
+    }
+
+    /// The .NET Framework's shared `object[]` MethodTable: arrays of any
+    /// reference type use it and carry their element TypeHandle in the
+    /// instance, right after the length (reference §1.5). Recognised by the
+    /// family and by a base size one pointer larger than `ARRAYBASE_BASESIZE`,
+    /// and only believed when that word is a valid type. Unproven on dumps:
+    /// no .NET Framework fixture exists yet.
+    fn instance_element_type(&self, address: u64, info: &super::MethodTableInfo) -> Option<u64> {
+        if self.layout.family != crate::runtime::Family::Desktop4
+            || !info.is_sz_array()
+            || u64::from(info.base_size) != self.array_base_size() + self.layout.ptr
+        {
+            return None;
+        }
+        let th = self.ptr(address.wrapping_add(2 * self.layout.ptr)).ok()?;
+        self.name_of_th(th, 0).is_ok().then_some(th)
     }
 
     /// Element `index` (row-major over all dimensions) of `array`.
