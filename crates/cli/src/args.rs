@@ -97,6 +97,44 @@ pub enum Command {
     },
     /// Objects on the GC heap, like SOS `!dumpheap`.
     Dumpheap(DumpheapArgs),
+    /// One object and its fields, like SOS `!dumpobj` (alias `dumpobj`).
+    #[command(alias = "dumpobj")]
+    Do {
+        /// The dump to read.
+        #[command(flatten)]
+        dump: DumpArg,
+        /// The object's address (hex).
+        #[arg(value_parser = parse_hex)]
+        address: u64,
+    },
+    /// An array and its elements, like SOS `!dumparray` (alias `dumparray`).
+    #[command(alias = "dumparray")]
+    Da {
+        /// The dump to read.
+        #[command(flatten)]
+        dump: DumpArg,
+        /// The array's address (hex).
+        #[arg(value_parser = parse_hex)]
+        address: u64,
+        /// First element to show.
+        #[arg(long, default_value_t = 0)]
+        start: u64,
+        /// How many elements to show (default: all, at most 10,000).
+        #[arg(long)]
+        length: Option<u64>,
+        /// Show each element's fields (objects and structs).
+        #[arg(long)]
+        details: bool,
+    },
+    /// Duplicate strings (value, count, bytes wasted) and the longest strings.
+    Strings {
+        /// The dump to read.
+        #[command(flatten)]
+        dump: DumpArg,
+        /// How many rows in each list.
+        #[arg(long, default_value_t = 20)]
+        top: usize,
+    },
 }
 
 /// `dumpheap` options (SOS names).
@@ -129,6 +167,9 @@ pub struct DumpheapArgs {
     /// Sort statistics by count instead of total size.
     #[arg(long)]
     pub bycount: bool,
+    /// Statistics of string values instead of types (`Count TotalSize String Value`).
+    #[arg(long)]
+    pub strings: bool,
 }
 
 /// Parses `0x…` or bare hex.
@@ -161,6 +202,7 @@ impl Command {
             | Command::Runtime { dump, .. }
             | Command::Eeheap { dump, .. } => &dump.dump,
             Command::Dumpheap(a) => &a.dump.dump,
+            Command::Do { dump, .. } | Command::Da { dump, .. } | Command::Strings { dump, .. } => &dump.dump,
         }
     }
 }

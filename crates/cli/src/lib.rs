@@ -43,7 +43,10 @@ where
             match commands::dispatch(&cli.command, &opts, commands::Io { out, err }) {
                 Ok(code) => code,
                 Err(e) => {
-                    let _ = writeln!(err, "{}", message(&e));
+                    // A reader that went away (`| head`) is not an error to report.
+                    if e.exit_code() != ExitCode::Ok {
+                        let _ = writeln!(err, "{}", message(&e));
+                    }
                     e.exit_code()
                 }
             }

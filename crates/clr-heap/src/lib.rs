@@ -36,6 +36,7 @@ pub mod error;
 pub mod gc;
 pub mod globals;
 pub mod runtime;
+pub mod strings;
 pub mod types;
 
 pub use error::{ClrError, Result};

@@ -69,7 +69,11 @@ pub fn run(ctx: &Ctx) -> Result<ExitCode, CliError> {
             }
         })
         .collect();
-    let body = Body { server: heap.server, total_size: heaps.iter().fold(0u64, |a, h| a.saturating_add(h.size)), heaps };
+    let body = Body {
+        server: heap.server,
+        total_size: heaps.iter().fold(0u64, |a, h| a.saturating_add(h.size)),
+        heaps,
+    };
     ctx.finish("eeheap", &body, || {
         let p = ctx.ptr();
         let mut s = format!("Number of GC Heaps: {}\n", body.heaps.len());

@@ -1,6 +1,8 @@
 //! One module per command; each opens nothing itself but receives the dump.
 
+mod da;
 mod dumpheap;
+mod dumpobj;
 mod eeheap;
 mod exception;
 mod info;
@@ -9,6 +11,7 @@ mod modules;
 mod names;
 mod runaway;
 mod runtime;
+mod strings;
 mod threads;
 
 use crate::args::Command;
@@ -31,7 +34,13 @@ pub fn dispatch(cmd: &Command, opts: &Options, io: Io<'_>) -> Result<ExitCode, C
         Command::Exception(_) => exception::run(&ctx),
         Command::Runtime { diagnostics, .. } => runtime::run(&ctx, *diagnostics),
         Command::Eeheap { .. } => eeheap::run(&ctx),
+        Command::Dumpheap(a) if a.strings => strings::run_histogram(&ctx, a),
         Command::Dumpheap(a) => dumpheap::run(&ctx, a),
+        Command::Do { address, .. } => dumpobj::run(&ctx, *address),
+        Command::Da { address, start, length, details, .. } => {
+            da::run(&ctx, *address, *start, *length, *details)
+        }
+        Command::Strings { top, .. } => strings::run(&ctx, *top),
     }
 }
 
