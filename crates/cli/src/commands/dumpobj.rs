@@ -23,8 +23,9 @@ struct Body {
     statics: Vec<serde_json::Value>,
 }
 
-/// A value as JSON: numbers as numbers (64-bit ones as strings when they do
-/// not fit a double exactly), addresses as `"0x…"`, structs nested.
+/// A value as JSON: integers as exact JSON numbers (64-bit values included:
+/// the JSON text is exact; JavaScript readers should parse with BigInt),
+/// addresses as `"0x…"`, structs nested.
 pub fn value_json(v: &Value) -> serde_json::Value {
     match v {
         Value::Null => serde_json::Value::Null,
@@ -49,8 +50,11 @@ pub fn value_json(v: &Value) -> serde_json::Value {
         Value::Unavailable(why) => json!({ "unavailable": why }),
         Value::NativeInt(p) | Value::Pointer(p) => json!(jhex(*p)),
         other => match other.as_i128() {
-            Some(i) if i.unsigned_abs() < (1 << 53) => json!(i as i64),
-            Some(i) => json!(i.to_string()),
+            Some(i) => match (i64::try_from(i), u64::try_from(i)) {
+                (Ok(v), _) => json!(v),
+                (_, Ok(v)) => json!(v),
+                _ => json!(i.to_string()),
+            },
             None => json!(other.to_string()),
         },
     }
