@@ -22,7 +22,7 @@
 //! let image = PeImage::parse(file.as_slice(), Layout::File)?;
 //! let blob = image.read_metadata(file.as_slice())?;
 //! let md = Metadata::parse(&blob)?;
-//! let string = md.find_type_def("System", "String")?.expect("mscorlib defines System.String");
+//! let string = md.find_type_def("System", "String")?.ok_or("mscorlib defines System.String")?;
 //! for field in md.fields_of(string)? {
 //!     println!("{}", md.field(field)?.name);
 //! }

@@ -92,9 +92,10 @@ impl AddressSpace {
 ///     Region { start: 0x1004, mem_len: 2, file_offset: 6, file_len: 2 },
 /// ]);
 /// let mem = Memory::new(&file, &space, 4);
-/// assert_eq!(mem.u32(0x1000).unwrap(), 0x1234_5678);
-/// assert_eq!(&*mem.read(0x1003, 3).unwrap(), &[0x12, 0xaa, 0xbb]); // spans two regions
+/// assert_eq!(mem.u32(0x1000)?, 0x1234_5678);
+/// assert_eq!(&*mem.read(0x1003, 3)?, &[0x12, 0xaa, 0xbb]); // spans two regions
 /// assert!(mem.u8(0x1006).is_err()); // not captured
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Copy)]
 pub struct Memory<'a> {

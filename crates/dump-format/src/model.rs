@@ -68,7 +68,7 @@ impl UnixTime {
     ///
     /// ```
     /// use dump_format::model::UnixTime;
-    /// assert_eq!(UnixTime::from_filetime(116_444_736_000_000_000).unwrap().secs, 0);
+    /// assert_eq!(UnixTime::from_filetime(116_444_736_000_000_000).map(|t| t.secs), Some(0));
     /// assert!(UnixTime::from_filetime(0).is_none());
     /// ```
     pub fn from_filetime(ft: u64) -> Option<Self> {

@@ -12,8 +12,9 @@ use scroll::{LE, Pread};
 /// ```
 /// use dump_format::read::Bytes;
 /// let b = Bytes::new(&[1, 0, 0, 0, 2, 0], 0x100, "example");
-/// assert_eq!(b.u32(0).unwrap(), 1);
+/// assert_eq!(b.u32(0)?, 1);
 /// assert!(b.u32(4).is_err()); // only two bytes remain at offset 4
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Copy)]
 pub struct Bytes<'a> {

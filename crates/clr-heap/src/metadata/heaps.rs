@@ -78,9 +78,10 @@ impl<'a> StringsHeap<'a> {
     /// ```
     /// use clr_heap::metadata::StringsHeap;
     /// let heap = StringsHeap::new(b"\0Object\0System\0");
-    /// assert_eq!(heap.get(1).unwrap(), "Object");
-    /// assert_eq!(heap.get(0).unwrap(), "");
+    /// assert_eq!(heap.get(1)?, "Object");
+    /// assert_eq!(heap.get(0)?, "");
     /// assert!(heap.get(99).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn get(&self, index: u32) -> Result<Cow<'a, str>> {
         let bad = || MetadataError::BadHeapIndex { heap: "#Strings", index, size: self.data.len() as u32 };
@@ -122,8 +123,9 @@ impl<'a> BlobHeap<'a> {
     /// ```
     /// use clr_heap::metadata::BlobHeap;
     /// let heap = BlobHeap::new(&[0, 2, 0x06, 0x08, 5], "#Blob");
-    /// assert_eq!(heap.get(1).unwrap(), &[0x06, 0x08]);
+    /// assert_eq!(heap.get(1)?, &[0x06, 0x08]);
     /// assert!(heap.get(4).is_err()); // claims 5 bytes, 0 remain
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn get(&self, index: u32) -> Result<&'a [u8]> {
         let bad = || MetadataError::BadHeapIndex { heap: self.name, index, size: self.data.len() as u32 };
@@ -165,7 +167,8 @@ impl<'a> UserStringsHeap<'a> {
     /// ```
     /// use clr_heap::metadata::UserStringsHeap;
     /// let heap = UserStringsHeap::new(&[0, 5, b'h', 0, b'i', 0, 0]);
-    /// assert_eq!(heap.get(1).unwrap(), "hi");
+    /// assert_eq!(heap.get(1)?, "hi");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn get(&self, index: u32) -> Result<String> {
         let blob = self.blobs.get(index)?;

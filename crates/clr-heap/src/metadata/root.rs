@@ -47,10 +47,11 @@ impl<'a> Root<'a> {
     /// let mut blob = b"BSJB\x01\x00\x01\x00\0\0\0\0\x04\0\0\0v4\0\0\0\0\x01\0".to_vec();
     /// blob.extend_from_slice(&[0x20, 0, 0, 0, 0, 0, 0, 0]); // offset 0x20, size 0
     /// blob.extend_from_slice(b"#US\0");
-    /// let root = Root::parse(&blob).unwrap();
+    /// let root = Root::parse(&blob)?;
     /// assert_eq!(root.version, "v4");
     /// assert_eq!(root.streams[0].name, "#US");
     /// assert!(Root::parse(&blob[..20]).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn parse(data: &'a [u8]) -> Result<Root<'a>> {
         let b = Bytes::new(data, 0, "metadata root");

@@ -280,14 +280,15 @@ fn reader(data: &[u8], blob_offset: u32) -> Reader<'_> {
 ///
 /// ```
 /// use clr_heap::metadata::{decode_field_sig, SigType, TableId, Token};
-/// assert_eq!(decode_field_sig(&[0x06, 0x08], 0).unwrap(), SigType::I4);
+/// assert_eq!(decode_field_sig(&[0x06, 0x08], 0)?, SigType::I4);
 /// // List`1<string>[] where List`1 is TypeRef 3
-/// let ty = decode_field_sig(&[0x06, 0x1D, 0x15, 0x12, 0x0D, 0x01, 0x0E], 0).unwrap();
+/// let ty = decode_field_sig(&[0x06, 0x1D, 0x15, 0x12, 0x0D, 0x01, 0x0E], 0)?;
 /// assert_eq!(ty, SigType::SzArray(Box::new(SigType::GenericInst {
 ///     base: Box::new(SigType::Class(Token::new(TableId::TypeRef, 3))),
 ///     args: vec![SigType::String],
 /// })));
 /// assert!(decode_field_sig(&[0x06], 0).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn decode_field_sig(data: &[u8], blob_offset: u32) -> Result<SigType> {
     let mut r = reader(data, blob_offset);
@@ -304,10 +305,11 @@ pub fn decode_field_sig(data: &[u8], blob_offset: u32) -> Result<SigType> {
 /// ```
 /// use clr_heap::metadata::{decode_method_sig, SigType};
 /// // instance int32 M(string, ref int32)
-/// let m = decode_method_sig(&[0x20, 0x02, 0x08, 0x0E, 0x10, 0x08], 0).unwrap();
+/// let m = decode_method_sig(&[0x20, 0x02, 0x08, 0x0E, 0x10, 0x08], 0)?;
 /// assert!(m.calling_convention.has_this());
 /// assert_eq!(m.return_type, SigType::I4);
 /// assert_eq!(m.params, vec![SigType::String, SigType::ByRef(Box::new(SigType::I4))]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn decode_method_sig(data: &[u8], blob_offset: u32) -> Result<MethodSig> {
     let mut r = reader(data, blob_offset);

@@ -25,8 +25,9 @@ const MAX_PDB_NAME: usize = 4096;
 /// use dump_format::{minidump::parse_codeview, model::DebugId, read::Bytes};
 /// let mut rec = b"LEpB".to_vec();
 /// rec.extend_from_slice(&[0xde, 0xad]);
-/// let id = parse_codeview(Bytes::new(&rec, 0, "cv")).unwrap();
+/// let id = parse_codeview(Bytes::new(&rec, 0, "cv"))?;
 /// assert_eq!(id, Some(DebugId::BuildId(vec![0xde, 0xad])));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn parse_codeview(b: Bytes<'_>) -> Result<Option<DebugId>> {
     let sig = b.u32(0)?;

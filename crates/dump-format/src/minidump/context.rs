@@ -27,9 +27,10 @@ pub const X64_CONTEXT_SIZE: usize = 0x4d0;
 /// let mut raw = vec![0u8; 0x2cc];
 /// raw[..4].copy_from_slice(&(CONTEXT_I386 | 0x7).to_le_bytes());
 /// raw[184..188].copy_from_slice(&0x401000u32.to_le_bytes()); // Eip
-/// let c = decode_context(Bytes::new(&raw, 0, "ctx"), Arch::X86).unwrap();
+/// let c = decode_context(Bytes::new(&raw, 0, "ctx"), Arch::X86)?;
 /// assert_eq!(c.instruction_pointer(), 0x401000);
 /// assert!(decode_context(Bytes::new(&raw, 0, "ctx"), Arch::X64).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn decode_context(b: Bytes<'_>, arch: Arch) -> Result<ThreadContext, String> {
     let (bit, size, name) = match arch {

@@ -65,8 +65,9 @@ impl Header {
     /// let mut h = [0u8; 32];
     /// h[..4].copy_from_slice(b"MDMP");
     /// h[4..8].copy_from_slice(&0xa793u32.to_le_bytes());
-    /// assert_eq!(Header::parse(&h).unwrap().stream_count, 0);
+    /// assert_eq!(Header::parse(&h)?.stream_count, 0);
     /// assert!(Header::parse(&h[..16]).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn parse(data: &[u8]) -> Result<Header> {
         let b = Bytes::new(data, 0, "MINIDUMP header");

@@ -14,8 +14,9 @@ const MAX_STRING_BYTES: usize = 64 << 10;
 /// let mut file = vec![0u8; 4];
 /// file.extend_from_slice(&4u32.to_le_bytes());
 /// file.extend_from_slice(&[b'o', 0, b'k', 0]);
-/// assert_eq!(read_string(&file, 4, "name").unwrap(), "ok");
+/// assert_eq!(read_string(&file, 4, "name")?, "ok");
 /// assert!(read_string(&file, 100, "name").is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn read_string(data: &[u8], rva: u64, what: &'static str) -> Result<String> {
     let file = Bytes::new(data, 0, what);
