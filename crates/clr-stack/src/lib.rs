@@ -1,7 +1,51 @@
-//! # clr-stack — managed threads, stacks and exceptions
+//! # clr-stack — managed threads and exceptions, without the DAC
 //!
-//! Purpose (not built yet; see ARCHITECTURE.md): map the runtime's thread
-//! list to the dump's OS threads, unwind managed stacks (`clrstack`), decode
-//! exceptions (`pe`) and list stack objects (`dso`), on top of `clr-heap`.
+//! Built on `clr-heap`'s runtime model and type system, this crate reads
+//! what SOS's `!threads` and `!pe` show:
 //!
-//! This crate deliberately holds no code yet: nothing here pretends to work.
+//! * [`Threads`] — the runtime's `ThreadStore` and its list of native
+//!   `Thread`s, every field offset calibrated on the dump (see
+//!   [`calibrate`]), mapped to the dump's OS threads, with the managed
+//!   `System.Threading.Thread` object, its name, state, GC mode, lock count,
+//!   allocation context and last thrown exception;
+//! * [`Exceptions`] — exception objects: type, message, inner chain,
+//!   HResult, `_stackTrace` decoded ([`stack_trace`]) with methods named
+//!   from their MethodDescs ([`Methods`]).
+//!
+//! Every layout assumption is checked on the dump and recorded in the
+//! result's diagnostics; a field that cannot be proven is `None`, never a
+//! guess. Stack unwinding (`clrstack`) comes next.
+//!
+//! ```no_run
+//! let dump = dump_format::Dump::open("core")?;
+//! let rt = clr_heap::Runtime::open(&dump, &Default::default())?;
+//! let types = clr_heap::types::TypeSystem::new(&rt);
+//! let threads = clr_stack::Threads::read(&types)?;
+//! let (objects, methods) = (clr_stack::Objects::new(&types), clr_stack::Methods::new(&types));
+//! let exceptions = clr_stack::Exceptions::new(&objects, &methods);
+//! for t in &threads.threads {
+//!     if let Some(ex) = t.last_thrown {
+//!         let e = exceptions.read(ex)?;
+//!         println!("thread {:?}: {} {:?}", t.managed_id, e.type_name, e.message);
+//!     }
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod calibrate;
+pub mod exception;
+pub mod method;
+pub mod objects;
+pub mod stack_trace;
+pub mod state;
+pub mod store;
+pub mod threads;
+
+pub use calibrate::ThreadLayout;
+pub use exception::{ExceptionInfo, Exceptions};
+pub use method::{MethodName, Methods};
+pub use objects::Objects;
+pub use stack_trace::{StackFrame, StackTrace};
+pub use state::ThreadState;
+pub use store::{StoreCounts, ThreadStore};
+pub use threads::{ManagedThread, SpecialThread, Threads};
