@@ -142,3 +142,48 @@ fn a_thread_object_is_not_an_exception() {
     assert!(err.contains("does not derive from System.Exception"), "{err}");
     assert!(Exceptions::new(&objects, &methods).read(0x10).is_err());
 }
+
+/// `clrscope pe`: SOS's `!pe` layout for a truth exception; `--thread` and
+/// `--all` find the last thrown exception; `--json` names every frame.
+#[test]
+fn cli_pe() {
+    for name in ["linux-x64-3.1-wks", "win-x86-2.1-own"] {
+        let Some(dir) = testkit::generated(name) else { continue };
+        let truth: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("truth.json")).unwrap_or_default())
+                .unwrap_or(Value::Null);
+        let dump = testkit::arg(&testkit::dump_file(&dir));
+        let ex = truth["exceptions"].as_array().into_iter().flatten().find(|e| e["name"] == "payment-error");
+        let ex = ex.unwrap_or_else(|| panic!("{name}: no payment-error in the truth"));
+        let addr = ex["address"].as_str().unwrap_or("0").to_string();
+        let run = testkit::clrscope(&["pe".into(), dump.clone(), addr.clone().into(), "--nested".into()]);
+        assert_eq!(run.code, 0, "{name}: {}", run.stderr);
+        for line in [
+            "Exception object: ".to_string(),
+            format!("Exception type:   {}", ex["type"].as_str().unwrap_or("?")),
+            format!("Message:          {}", ex["message_field"].as_str().unwrap_or("?")),
+            format!("InnerException:   {},", ex["inner_object"]["type"].as_str().unwrap_or("?")),
+            "StackTrace (generated):".to_string(),
+            "ShopApp!Shop.Services.PaymentService.ProcessPayment(".to_string(),
+            "StackTraceString: <none>".to_string(),
+            "HResult: 80047711".to_string(),
+            "Nested exception".to_string(),
+            "Exception type:   System.TimeoutException".to_string(),
+        ] {
+            assert!(run.stdout.contains(&line), "{name}: no {line:?} in\n{}", run.stdout);
+        }
+        let reporter =
+            truth["threads"].as_array().into_iter().flatten().find(|t| t["role"] == "error-reporter");
+        let id = reporter.and_then(|t| t["managed_id"].as_u64()).unwrap_or(0).to_string();
+        let j =
+            testkit::clrscope(&["pe".into(), dump.clone(), "--thread".into(), id.into(), "--json".into()])
+                .json();
+        assert_eq!(j["exceptions"][0]["address"].as_str(), Some(addr.as_str()), "{name}");
+        assert_eq!(j["exceptions"][0]["stack_trace"][0]["method"], ex["throw_site"], "{name}");
+        let all = testkit::clrscope(&["pe".into(), dump, "--all".into(), "--json".into()]).json();
+        assert!(
+            all["exceptions"].as_array().into_iter().flatten().any(|e| e["address"].as_str() == Some(&addr)),
+            "{name}: --all misses the error reporter's exception"
+        );
+    }
+}

@@ -142,3 +142,55 @@ fn third_party_triage_dump_without_runtime() {
         }
     }
 }
+
+/// `clrscope threads --json`: the envelope, every truth thread by managed
+/// id with its OS id and Thread object; `threads` text has SOS's header.
+#[test]
+fn cli_threads() {
+    for name in ["linux-x64-3.1-wks", "win-x86-3.1-own"] {
+        let Some(dir) = testkit::generated(name) else { continue };
+        let truth: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("truth.json")).unwrap_or_default())
+                .unwrap_or(Value::Null);
+        let dump = testkit::arg(&testkit::dump_file(&dir));
+        let run = testkit::clrscope(&["threads".into(), dump.clone(), "--json".into()]);
+        assert_eq!(run.code, 0, "{name}: {}", run.stderr);
+        let j = run.json();
+        assert_eq!(j["command"], "threads");
+        let rows = j["threads"].as_array().cloned().unwrap_or_default();
+        assert_eq!(j["counts"]["thread_count"].as_u64(), Some(rows.len() as u64), "{name}");
+        for t in truth["threads"].as_array().into_iter().flatten() {
+            let row = rows
+                .iter()
+                .find(|r| r["managed_id"] == t["managed_id"])
+                .unwrap_or_else(|| panic!("{name}: no row for {}", t["role"]));
+            assert_eq!(row["dead"].as_bool(), t["alive"].as_bool().map(|a| !a), "{name}: {}", t["role"]);
+            if t["alive"].as_bool() == Some(true) {
+                assert_eq!(row["os_id"], t["os_id"], "{name}: {}", t["role"]);
+            }
+            if t["role"] == "finalizer" {
+                assert_eq!(row["special"][0], "(Finalizer)", "{name}");
+            }
+        }
+        let text = testkit::clrscope(&["clrthreads".into(), dump]);
+        assert_eq!(text.code, 0, "{name}: {}", text.stderr);
+        for needle in ["ThreadCount:", "DeadThread:", "ThreadOBJ", "GC Alloc Context", "(Finalizer)", "XXXX"]
+        {
+            assert!(text.stdout.contains(needle), "{name}: no {needle:?} in\n{}", text.stdout);
+        }
+    }
+}
+
+/// The third-party triage dump without its runtime binary: exit code 3 and
+/// the reason, no table.
+#[test]
+fn cli_threads_without_runtime_binary() {
+    let path = testkit::third_party_dir().join("symstore-triagedump.core");
+    if !path.is_file() {
+        return;
+    }
+    let run = testkit::clrscope(&["threads".into(), testkit::arg(&path)]);
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert!(run.stderr.contains("runtime"), "{}", run.stderr);
+}

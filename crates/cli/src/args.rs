@@ -45,7 +45,9 @@ pub struct DumpArg {
 pub enum Command {
     /// Container, architecture, OS, process, times, streams and counts.
     Info(DumpArg),
-    /// Threads: the OS view with `--native` (the managed view comes with the CLR reader).
+    /// Managed threads, like SOS `!threads` (alias `clrthreads`); `--native`
+    /// lists the OS threads instead.
+    #[command(alias = "clrthreads")]
     Threads {
         /// The dump to read.
         #[command(flatten)]
@@ -126,6 +128,28 @@ pub enum Command {
         #[arg(long)]
         details: bool,
     },
+    /// An exception object, like SOS `!pe` (alias `printexception`): type,
+    /// message, inner exception, stack trace, HResult. Without ADDR: the last
+    /// thrown exception of `--thread`, of every thread (`--all`), or of the
+    /// thread that raised the dump's exception record.
+    #[command(alias = "printexception")]
+    Pe {
+        /// The dump to read.
+        #[command(flatten)]
+        dump: DumpArg,
+        /// The exception object's address (hex).
+        #[arg(value_parser = parse_hex)]
+        address: Option<u64>,
+        /// The managed thread id (the `ID` column of `threads`) whose last thrown exception to show.
+        #[arg(long, value_name = "ID", conflicts_with_all = ["address", "all"])]
+        thread: Option<u32>,
+        /// Every managed thread's last thrown exception.
+        #[arg(long, conflicts_with = "address")]
+        all: bool,
+        /// Also show each inner exception in full.
+        #[arg(long)]
+        nested: bool,
+    },
     /// Duplicate strings (value, count, bytes wasted) and the longest strings.
     Strings {
         /// The dump to read.
@@ -202,7 +226,10 @@ impl Command {
             | Command::Runtime { dump, .. }
             | Command::Eeheap { dump, .. } => &dump.dump,
             Command::Dumpheap(a) => &a.dump.dump,
-            Command::Do { dump, .. } | Command::Da { dump, .. } | Command::Strings { dump, .. } => &dump.dump,
+            Command::Do { dump, .. }
+            | Command::Da { dump, .. }
+            | Command::Strings { dump, .. }
+            | Command::Pe { dump, .. } => &dump.dump,
         }
     }
 }

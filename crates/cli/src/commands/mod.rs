@@ -1,5 +1,6 @@
 //! One module per command; each opens nothing itself but receives the dump.
 
+mod clrthreads;
 mod da;
 mod dumpheap;
 mod dumpobj;
@@ -9,6 +10,7 @@ mod info;
 mod memory;
 mod modules;
 mod names;
+mod pe;
 mod runaway;
 mod runtime;
 mod strings;
@@ -41,6 +43,9 @@ pub fn dispatch(cmd: &Command, opts: &Options, io: Io<'_>) -> Result<ExitCode, C
             da::run(&ctx, *address, *start, *length, *details)
         }
         Command::Strings { top, .. } => strings::run(&ctx, *top),
+        Command::Pe { address, thread, all, nested, .. } => {
+            pe::run(&ctx, &pe::Request { address: *address, thread: *thread, all: *all, nested: *nested })
+        }
     }
 }
 

@@ -1,4 +1,5 @@
-//! `clrscope threads --native`: the OS threads of the dump.
+//! `clrscope threads --native`: the OS threads of the dump (without
+//! `--native`, the managed view in `clrthreads.rs`).
 
 use super::Ctx;
 use crate::exit::{CliError, ExitCode};
@@ -31,10 +32,7 @@ struct Body {
 /// Runs the command.
 pub fn run(ctx: &Ctx, native: bool) -> Result<ExitCode, CliError> {
     if !native {
-        return Err(CliError::NotFound(
-            "the managed thread view needs the CLR reader, which is not built yet; use `threads --native` for OS threads"
-                .into(),
-        ));
+        return super::clrthreads::run(ctx);
     }
     let threads: Vec<Thread> = ctx
         .dump
