@@ -17,6 +17,12 @@ pub enum Family {
     Core2to3,
     /// .NET 5 and 6 (as Core2to3, plus the pinned object heap).
     Core5to6,
+    /// .NET 7 and 8: plain pointers everywhere (dotnet/runtime#57707), the
+    /// canonical-MT tag is bit 0, and 64-bit GCs use regions by default.
+    Core7to8,
+    /// .NET 9 and later: the runtime describes its own layouts in the
+    /// `DotNetRuntimeContractDescriptor` (reference §5.7 (b)).
+    Core9Plus,
 }
 
 impl Family {
@@ -26,6 +32,8 @@ impl Family {
             Family::Desktop4 => "F4 (.NET Framework 4.5-4.8)",
             Family::Core2to3 => "C31 (CoreCLR 2.x/3.x)",
             Family::Core5to6 => "C5/6 (.NET 5/6)",
+            Family::Core7to8 => "C7/8 (.NET 7/8)",
+            Family::Core9Plus => "C9+ (.NET 9 and later)",
         }
     }
 
@@ -37,6 +45,8 @@ impl Family {
             return match (rt.flavor, major) {
                 (Flavor::Core, 2 | 3) => Some(Family::Core2to3),
                 (Flavor::Core, 5 | 6) => Some(Family::Core5to6),
+                (Flavor::Core, 7 | 8) => Some(Family::Core7to8),
+                (Flavor::Core, 9..) => Some(Family::Core9Plus),
                 _ => None,
             };
         };
@@ -45,6 +55,8 @@ impl Family {
             Flavor::Desktop if a == 4 => Some(Family::Desktop4),
             Flavor::Core if a == 4 && b >= 6 => Some(Family::Core2to3),
             Flavor::Core if a == 5 || a == 6 => Some(Family::Core5to6),
+            Flavor::Core if a == 7 || a == 8 => Some(Family::Core7to8),
+            Flavor::Core if a >= 9 => Some(Family::Core9Plus),
             _ => None,
         }
     }
@@ -249,5 +261,45 @@ impl Layout {
             ("generation.start_segment", g.gen_start_segment, "reference §5.4 [D]"),
             ("generation.allocation_start", g.gen_allocation_start, "reference §5.4 [D]"),
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::discover::{RuntimeModule, Version};
+    use dump_format::ModuleRecord;
+
+    fn module(flavor: Flavor, file: Option<[u16; 4]>, product: Option<&str>) -> RuntimeModule {
+        RuntimeModule {
+            flavor,
+            module: ModuleRecord {
+                path: "coreclr.dll".into(),
+                base: 0,
+                size: 0,
+                timestamp: None,
+                checksum: None,
+                file_version: None,
+                product_version: None,
+                debug_id: None,
+            },
+            file_version: file.map(Version),
+            commit: None,
+            version_source: "test",
+            product_version: product.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn families_follow_the_runtime_version() {
+        let f = |fl, v, p| Family::of(&module(fl, v, p));
+        assert_eq!(f(Flavor::Core, Some([4, 700, 22, 11601]), None), Some(Family::Core2to3));
+        assert_eq!(f(Flavor::Core, Some([4, 6, 30411, 1]), None), Some(Family::Core2to3));
+        assert_eq!(f(Flavor::Core, Some([6, 0, 21, 0]), None), Some(Family::Core5to6));
+        assert_eq!(f(Flavor::Core, Some([8, 0, 24, 0]), None), Some(Family::Core7to8));
+        assert_eq!(f(Flavor::Core, Some([9, 0, 1, 0]), None), Some(Family::Core9Plus));
+        assert_eq!(f(Flavor::Desktop, Some([4, 8, 4515, 0]), None), Some(Family::Desktop4));
+        assert_eq!(f(Flavor::Core, None, Some("2.0.0-preview3-25510-01")), Some(Family::Core2to3));
+        assert_eq!(f(Flavor::Core, None, None), None);
     }
 }

@@ -93,6 +93,15 @@ impl<'d> Runtime<'d> {
                 module.file_version.map(|v| v.to_string()).unwrap_or_else(|| "unknown".into())
             ))
         })?;
+        if family == Family::Core9Plus {
+            // Its layouts are not the 2.x-8 ones; they must come from the
+            // runtime's contract descriptor, which is not read yet.
+            return Err(ClrError::Unsupported(format!(
+                "{} {}: .NET 9+ layouts come from the runtime's contract descriptor, which clrscope does not read yet",
+                module.module.file_name(),
+                module.product()
+            )));
+        }
         let windows = dump.system().os == OsFamily::Windows;
         let mut layout = Layout::new(family, dump.arch().pointer_size() as u64, windows);
         tweak(&mut layout);
