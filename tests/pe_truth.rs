@@ -97,6 +97,16 @@ fn linux_x64_svr() {
 }
 
 #[test]
+fn linux_x64_wks_withheap() {
+    check("linux-x64-3.1-wks-withheap");
+}
+
+#[test]
+fn win_x64_own_withheap() {
+    check("win-x64-3.1-own-withheap");
+}
+
+#[test]
 fn win_x64_own() {
     check("win-x64-3.1-own");
 }

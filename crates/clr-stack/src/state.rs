@@ -46,7 +46,9 @@ pub const STATE_NAMES: &[(u32, &str)] = &[
 /// use clr_stack::ThreadState;
 /// let s = ThreadState(0x0302_1220);
 /// assert!(s.is_background() && s.is_threadpool_worker() && !s.is_dead());
-/// assert_eq!(s.names()[0], "Background");
+/// assert!(s.names().iter().any(|n| n == "Background"));
+/// assert_eq!(ThreadState(0x4000).apartment(), "STA");
+/// assert_eq!(ThreadState(0x800).names(), ["Dead"]);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ThreadState(pub u32);

@@ -168,7 +168,8 @@ impl Threads {
                 }
                 th
             })
-            .collect();
+            .collect::<Vec<_>>();
+        check_counts(&store.counts, &threads, &mut diag);
         Ok(Threads { store, layout, threads, domain, diagnostics: diag })
     }
 
@@ -192,6 +193,30 @@ impl Threads {
     pub fn by_os_id(&self, os_id: u32) -> Option<&ManagedThread> {
         self.threads.iter().find(|t| t.os_id == Some(os_id) && !t.is_dead())
     }
+}
+
+/// The counters after the list are only proven by `m_ThreadCount`; the
+/// others must agree with the threads' own state bits (the runtime updates
+/// both together), which proves their offsets too.
+fn check_counts(c: &StoreCounts, threads: &[ManagedThread], diag: &mut Diagnostics) {
+    if threads.iter().any(|t| t.state.is_none()) {
+        diag.check("ThreadStore counters agree with the threads' states", false, "m_State is not known");
+        return;
+    }
+    let count =
+        |f: &dyn Fn(ThreadState) -> bool| threads.iter().filter(|t| t.state.is_some_and(f)).count() as i32;
+    let dead = count(&|s| s.is_dead());
+    let unstarted = count(&|s| s.is_unstarted() && !s.is_dead());
+    let background = count(&|s| s.is_background() && !s.is_dead() && !s.is_unstarted());
+    let agree = (c.dead, c.unstarted, c.background) == (dead, unstarted, background);
+    diag.check(
+        "ThreadStore counters agree with the threads' states",
+        agree,
+        format!(
+            "dead {} / {dead}, unstarted {} / {unstarted}, background {} / {background} (counter / states)",
+            c.dead, c.unstarted, c.background
+        ),
+    );
 }
 
 struct ReadThread<'x, 'm, 't, 'a> {
