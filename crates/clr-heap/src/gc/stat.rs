@@ -88,6 +88,7 @@ impl HeapStat {
         let mut pending_free: Option<(u64, u64)> = None;
         let mut done = 0u64;
         let mut tick = 0u32;
+        let mut run: (u64, u64, u64) = (0, 0, 0);
         let mut walk = rt.walk(cache)?;
         for item in walk.by_ref() {
             match item {
@@ -102,9 +103,19 @@ impl HeapStat {
                         pending_free = Some((o.address, o.size));
                     }
                     if keep(&o) {
-                        let e = per.entry(o.mt).or_insert((0, 0));
-                        e.0 += 1;
-                        e.1 += o.size;
+                        // Objects of one type come in runs (a leak allocates thousands
+                        // in a row): count the run locally, touch the map once per run.
+                        if o.mt == run.0 {
+                            run.1 += 1;
+                            run.2 += o.size;
+                        } else {
+                            if run.1 > 0 {
+                                let e = per.entry(run.0).or_insert((0, 0));
+                                e.0 += run.1;
+                                e.1 += run.2;
+                            }
+                            run = (o.mt, 1, o.size);
+                        }
                         out.objects += 1;
                         out.bytes += o.size;
                     }
@@ -115,6 +126,11 @@ impl HeapStat {
             if tick % (1 << 18) == 0 {
                 progress(done, total);
             }
+        }
+        if run.1 > 0 {
+            let e = per.entry(run.0).or_insert((0, 0));
+            e.0 += run.1;
+            e.1 += run.2;
         }
         out.walk = walk.stats.clone();
         if let Some((a, s)) = pending_free {
