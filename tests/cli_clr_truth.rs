@@ -151,3 +151,39 @@ fn strings_account_for_every_string() {
         assert_eq!(total, strings_mt_count, "{name}: histogram counts");
     }
 }
+
+#[test]
+fn dumpheap_filters_select_what_they_say() {
+    let Some(dir) = testkit::generated("linux-x64-3.1-wks") else { return };
+    let t = truth(&dir);
+    let dto = t["types"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|ty| ty["type"] == "Shop.Models.OrderDto")
+        .cloned()
+        .unwrap_or_default();
+    let mt = dto["mt"].as_str().unwrap_or("0");
+    // --mt: only that MethodTable, and as many as truth counted.
+    let j = run_json(&dir, &["dumpheap", "--mt", mt]);
+    let objs = j["objects"].as_array().cloned().unwrap_or_default();
+    assert_eq!(objs.len() as u64, dto["count"].as_u64().unwrap_or(0));
+    assert!(objs.iter().all(|o| hex(&o["mt"]) == hex(&dto["mt"])));
+    // --gen loh: only large-object-heap objects; --min/--max bound sizes.
+    let loh = run_json(&dir, &["dumpheap", "--gen", "loh"]);
+    let loh_objs = loh["objects"].as_array().cloned().unwrap_or_default();
+    assert!(!loh_objs.is_empty() && loh_objs.iter().all(|o| o["generation"] == 3));
+    let big = run_json(&dir, &["dumpheap", "--min", "85000", "--max", "200000"]);
+    let sizes: Vec<u64> =
+        big["objects"].as_array().into_iter().flatten().map(|o| o["size"].as_u64().unwrap_or(0)).collect();
+    assert!(!sizes.is_empty() && sizes.iter().all(|s| (85_000..=200_000).contains(s)));
+    // --type is a substring match on the name.
+    let ty = run_json(&dir, &["dumpheap", "--stat", "--type", "OrderDto"]);
+    assert!(
+        ty["statistics"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .all(|r| r["name"].as_str().unwrap_or("").contains("OrderDto"))
+    );
+}
