@@ -80,6 +80,16 @@ impl Reader<'_> {
     }
 }
 
+/// What the dump and the runtime's version say about the threads.
+pub(crate) struct Target<'x> {
+    /// OS thread ids of the dump.
+    pub(crate) os_ids: HashSet<u32>,
+    /// The captured stack `[low, high)` of an OS thread.
+    pub(crate) stacks: &'x dyn Fn(u32) -> Option<(u64, u64)>,
+    /// `Thread::m_pDomain` still exists (see [`candidates`]).
+    pub(crate) with_domain: bool,
+}
+
 /// Finds `offsetof(Thread, m_Link)`: the displacement that turns the link
 /// holding the finalizer's `Thread` into `g_pFinalizerThread`, accepted only
 /// if every link minus it starts with a vtable inside the runtime module.
@@ -129,12 +139,12 @@ pub(crate) fn calibrate(
     r: &Reader,
     objects: &Objects,
     threads: &[u64],
-    os_ids: &HashSet<u32>,
-    with_domain: bool,
+    target: &Target,
     link: u64,
     diag: &mut Diagnostics,
 ) -> ThreadLayout {
-    let (state, pre, frame, lock, tid, alloc) = candidates(r.ptr, with_domain);
+    let (os_ids, stacks) = (&target.os_ids, target.stacks);
+    let (state, pre, frame, lock, tid, alloc) = candidates(r.ptr, target.with_domain);
     let mut l = ThreadLayout { link, ..Default::default() };
 
     let pre_ok = threads.iter().all(|&t| r.u(t + pre).is_some_and(|v| v <= 1));
@@ -177,12 +187,41 @@ pub(crate) fn calibrate(
         l.lock_count.is_some(),
         format!("offset {lock:#x}"),
     );
-    l.frame = Some(frame);
+    l.frame = check_frame(r, threads, frame, l.os_id, stacks, diag);
 
     l.exposed = find_exposed(r, objects, threads, l.thread_id, diag);
     l.last_thrown = l.exposed.and_then(|e| find_last_thrown(r, objects, threads, e, diag));
     l.alloc_context = find_alloc_context(r, objects, threads, alloc, l.thread_id.unwrap_or(0), diag);
     l
+}
+
+/// `m_pFrame`: `FRAME_TOP` (-1), null, or an address inside the thread's
+/// captured stack, on every live thread whose stack the dump holds.
+fn check_frame(
+    r: &Reader,
+    threads: &[u64],
+    frame: u64,
+    os_id: Option<u64>,
+    stacks: &dyn Fn(u32) -> Option<(u64, u64)>,
+    diag: &mut Diagnostics,
+) -> Option<u64> {
+    let name = "Thread.m_pFrame is FRAME_TOP or inside the thread's stack";
+    let Some(os) = os_id else {
+        diag.check(name, false, "not checked: m_OSThreadId was not found");
+        return None;
+    };
+    let top = if r.ptr == 8 { u64::MAX } else { u64::from(u32::MAX) };
+    let (mut inside, mut bad) = (0, Vec::new());
+    for &t in threads {
+        let Some((lo, hi)) = r.u(t + os).and_then(stacks) else { continue };
+        match r.p(t + frame) {
+            Some(f) if f == top || f == 0 => {}
+            Some(f) if f >= lo && f < hi => inside += 1,
+            f => bad.push((t, f)),
+        }
+    }
+    diag.check(name, bad.is_empty(), format!("offset {frame:#x}: {inside} inside; outside {bad:x?}"));
+    bad.is_empty().then_some(frame)
 }
 
 /// `m_OSThreadId`: the u32 offset where most threads hold a distinct OS id of

@@ -73,8 +73,10 @@ pub fn decode(types: &TypeSystem, methods: &Methods, v: &Value) -> Result<Option
     }
     let count = read(arr.data)?;
     let thread = read(arr.data + p)?;
+    // The `flags` member came with .NET Framework 4.5 (clr.dll 4.0.30319.17000+) and is
+    // in every CoreCLR. Unproven on Framework dumps: none are in the fixtures yet.
     let with_flags = rt.module.flavor != clr_heap::runtime::Flavor::Desktop
-        || rt.module.file_version.is_none_or(|v| v.0[2] >= 17000);
+        || rt.module.file_version.is_none_or(|v| v.0[3] >= 17000);
     let elem = if with_flags { (3 * p + 4).next_multiple_of(p) } else { 3 * p };
     let room = (bytes - 2 * p) / elem;
     if count > room {

@@ -1,7 +1,7 @@
 //! The managed threads (`!threads`): the runtime's thread list read through
 //! the calibrated layout and mapped to the dump's OS threads.
 
-use crate::calibrate::{Reader, ThreadLayout, calibrate, find_link};
+use crate::calibrate::{Reader, Target, ThreadLayout, calibrate, find_link};
 use crate::objects::{Objects, global_ptr};
 use crate::state::ThreadState;
 use crate::store::{StoreCounts, ThreadStore};
@@ -9,6 +9,9 @@ use clr_heap::runtime::{Diagnostics, Flavor};
 use clr_heap::types::TypeSystem;
 use clr_heap::{ClrError, Result};
 use std::collections::HashSet;
+
+/// How many threads the field scans look at (the first ones in the list).
+const CALIBRATION_SAMPLE: usize = 128;
 
 /// What the runtime uses a thread for, when it can be told without the
 /// thread's TLS (where the runtime keeps its own thread-type bits).
@@ -137,7 +140,15 @@ impl Threads {
             format!("Thread {} m_pDomain", if with_domain { "with" } else { "without" }),
             "runtime flavour and file version",
         );
-        let layout = calibrate(&r, &objects, &addrs, &os_ids, with_domain, link, &mut diag);
+        // The scans cost (offsets × threads); a sample proves the layout as well as all.
+        let sample = &addrs[..addrs.len().min(CALIBRATION_SAMPLE)];
+        // The captured stack of a dump thread: [lowest captured address, its end).
+        let stacks = |os: u32| {
+            let t = rt.dump.threads().iter().find(|t| t.id == os)?;
+            t.stack.map(|(lo, n)| (lo, lo.saturating_add(n)))
+        };
+        let target = Target { os_ids, stacks: &stacks, with_domain };
+        let layout = calibrate(&r, &objects, sample, &target, link, &mut diag);
 
         let timer = global_ptr(rt, "ThreadpoolMgr::pTimerThread");
         let suspending = global_ptr(rt, "g_pSuspensionThread");

@@ -44,12 +44,23 @@ struct Thread {
 }
 
 #[derive(Serialize)]
+struct Check {
+    name: String,
+    passed: bool,
+    detail: String,
+}
+
+#[derive(Serialize)]
 struct Body {
     counts: Counts,
     hosted_runtime: bool,
     domain: Option<String>,
     thread_store: String,
     threads: Vec<Thread>,
+    /// Offsets of the native `Thread` proven on this dump (`null`: not proven).
+    layout: std::collections::BTreeMap<&'static str, Option<String>>,
+    /// Every calibration check behind the answer.
+    checks: Vec<Check>,
 }
 
 /// Runs the command.
@@ -76,8 +87,34 @@ pub fn run(ctx: &Ctx) -> Result<ExitCode, CliError> {
         domain: threads.domain.map(jhex),
         thread_store: jhex(threads.store.address),
         threads: rows,
+        layout: layout(&threads.layout),
+        checks: threads
+            .diagnostics
+            .checks
+            .iter()
+            .map(|c| Check { name: c.name.clone(), passed: c.passed, detail: c.detail.clone() })
+            .collect(),
     };
     ctx.finish("threads", &body, || text(&body, &threads, ctx.ptr()))
+}
+
+fn layout(l: &clr_stack::ThreadLayout) -> std::collections::BTreeMap<&'static str, Option<String>> {
+    let hex = |o: Option<u64>| o.map(|v| format!("{v:#x}"));
+    [
+        ("m_Link", Some(l.link)),
+        ("m_State", l.state),
+        ("m_fPreemptiveGCDisabled", l.preemptive_disabled),
+        ("m_pFrame", l.frame),
+        ("m_dwLockCount", l.lock_count),
+        ("m_ThreadId", l.thread_id),
+        ("m_OSThreadId", l.os_id),
+        ("m_ExposedObject", l.exposed),
+        ("m_LastThrownObjectHandle", l.last_thrown),
+        ("m_alloc_context", l.alloc_context),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k, hex(v)))
+    .collect()
 }
 
 fn row(t: &ManagedThread, windows: bool, type_of: &dyn Fn(u64) -> Option<String>) -> Thread {
