@@ -11,20 +11,6 @@ use dump_format::Dump;
 use serde_json::Value;
 use std::path::Path;
 
-/// Every dump the fixture pipeline makes (see fixtures/README.md).
-pub const GENERATED: &[&str] = &[
-    "linux-x64-3.1-wks",
-    "linux-x64-3.1-svr",
-    "linux-x64-3.1-wks-withheap",
-    "win-x64-3.1-own",
-    "win-x64-3.1-dbghelp",
-    "win-x64-3.1-own-withheap",
-    "win-x86-3.1-own",
-    "win-x86-3.1-dbghelp",
-    "win-x86-2.1-own",
-    "win-x86-2.1-dbghelp",
-];
-
 fn hex(v: &Value) -> Option<u64> {
     v.as_str().and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
 }
@@ -145,24 +131,4 @@ fn check(name: &str) {
     eprintln!("{name}: {t:?}");
 }
 
-#[test]
-fn linux_x64_wks() {
-    check("linux-x64-3.1-wks");
-}
-
-#[test]
-fn linux_x64_svr() {
-    check("linux-x64-3.1-svr");
-}
-
-#[test]
-fn linux_x64_wks_withheap() {
-    check("linux-x64-3.1-wks-withheap");
-}
-
-#[test]
-fn windows_dumps() {
-    for name in GENERATED.iter().filter(|n| n.starts_with("win-")) {
-        check(name);
-    }
-}
+testkit::test_each_generated_dump!(check);

@@ -70,39 +70,7 @@ fn check_with(name: &str, scan_only: bool) {
     assert!(checked >= 20, "{name}: only {checked} types checked");
 }
 
-#[test]
-fn linux_x64_wks() {
-    check("linux-x64-3.1-wks");
-}
-
-#[test]
-fn linux_x64_svr() {
-    check("linux-x64-3.1-svr");
-}
-
-#[test]
-fn linux_x64_wks_withheap() {
-    check("linux-x64-3.1-wks-withheap");
-}
-
-#[test]
-fn windows_x64() {
-    check("win-x64-3.1-own");
-    check("win-x64-3.1-dbghelp");
-    check("win-x64-3.1-own-withheap");
-}
-
-#[test]
-fn windows_x86_3_1() {
-    check("win-x86-3.1-own");
-    check("win-x86-3.1-dbghelp");
-}
-
-#[test]
-fn windows_x86_2_1() {
-    check("win-x86-2.1-own");
-    check("win-x86-2.1-dbghelp");
-}
+testkit::test_each_generated_dump!(check);
 
 #[test]
 fn signature_scan_route_gives_the_same_counts() {

@@ -109,3 +109,65 @@ pub fn clr_options(dir: &Path) -> clr_heap::Options {
 pub fn dump_file(dir: &Path) -> PathBuf {
     ["core", "dump.dmp"].iter().map(|f| dir.join(f)).find(|p| p.is_file()).unwrap_or_else(|| dir.join("core"))
 }
+
+/// Every dump the fixture pipeline makes by default (see fixtures/README.md).
+pub const GENERATED: &[&str] = &[
+    "linux-x64-3.1-wks",
+    "linux-x64-3.1-svr",
+    "linux-x64-3.1-wks-withheap",
+    "win-x64-3.1-own",
+    "win-x64-3.1-dbghelp",
+    "win-x64-3.1-own-withheap",
+    "win-x86-3.1-own",
+    "win-x86-3.1-dbghelp",
+    "win-x86-2.1-own",
+    "win-x86-2.1-dbghelp",
+];
+
+/// One `#[test]` per generated dump, each calling `$check(name)`, so a
+/// failure names its dump and the others still run.
+#[macro_export]
+macro_rules! test_each_generated_dump {
+    ($check:path) => {
+        #[test]
+        fn linux_x64_wks() {
+            $check("linux-x64-3.1-wks");
+        }
+        #[test]
+        fn linux_x64_svr() {
+            $check("linux-x64-3.1-svr");
+        }
+        #[test]
+        fn linux_x64_wks_withheap() {
+            $check("linux-x64-3.1-wks-withheap");
+        }
+        #[test]
+        fn win_x64_own() {
+            $check("win-x64-3.1-own");
+        }
+        #[test]
+        fn win_x64_dbghelp() {
+            $check("win-x64-3.1-dbghelp");
+        }
+        #[test]
+        fn win_x64_own_withheap() {
+            $check("win-x64-3.1-own-withheap");
+        }
+        #[test]
+        fn win_x86_own() {
+            $check("win-x86-3.1-own");
+        }
+        #[test]
+        fn win_x86_dbghelp() {
+            $check("win-x86-3.1-dbghelp");
+        }
+        #[test]
+        fn win_x86_21_own() {
+            $check("win-x86-2.1-own");
+        }
+        #[test]
+        fn win_x86_21_dbghelp() {
+            $check("win-x86-2.1-dbghelp");
+        }
+    };
+}
