@@ -147,7 +147,7 @@ pub(crate) fn calibrate(
     let (state, pre, frame, lock, tid, alloc) = candidates(r.ptr, target.with_domain);
     let mut l = ThreadLayout { link, ..Default::default() };
 
-    let pre_ok = threads.iter().all(|&t| r.u(t + pre).is_some_and(|v| v <= 1));
+    let pre_ok = threads.iter().all(|&t| r.u(t.wrapping_add(pre)).is_some_and(|v| v <= 1));
     diag.check(
         "Thread.m_fPreemptiveGCDisabled is 0 or 1 on every thread",
         pre_ok,
@@ -155,7 +155,7 @@ pub(crate) fn calibrate(
     );
     l.preemptive_disabled = pre_ok.then_some(pre);
 
-    let ids: Vec<Option<u32>> = threads.iter().map(|&t| r.u(t + tid)).collect();
+    let ids: Vec<Option<u32>> = threads.iter().map(|&t| r.u(t.wrapping_add(tid))).collect();
     let unique: HashSet<_> = ids.iter().flatten().collect();
     let ids_ok = ids.iter().all(|v| v.is_some_and(|v| v > 0 && v < 1 << 24)) && unique.len() == ids.len();
     diag.check("Thread.m_ThreadId: unique, positive managed ids", ids_ok, format!("offset {tid:#x}"));
@@ -168,8 +168,8 @@ pub(crate) fn calibrate(
             .iter()
             .copied()
             .filter(|&t| {
-                let alive = r.u(t + os).is_some_and(|id| os_ids.contains(&id));
-                r.u(t + state).is_none_or(|s| alive && s & 0x800 != 0)
+                let alive = r.u(t.wrapping_add(os)).is_some_and(|id| os_ids.contains(&id));
+                r.u(t.wrapping_add(state)).is_none_or(|s| alive && s & 0x800 != 0)
             })
             .collect();
         diag.check(
@@ -181,7 +181,8 @@ pub(crate) fn calibrate(
     } else {
         diag.check("Thread.m_State", false, "not checked: m_OSThreadId was not found");
     }
-    l.lock_count = threads.iter().all(|&t| r.u(t + lock).is_some_and(|v| v < 1 << 16)).then_some(lock);
+    l.lock_count =
+        threads.iter().all(|&t| r.u(t.wrapping_add(lock)).is_some_and(|v| v < 1 << 16)).then_some(lock);
     diag.check(
         "Thread.m_dwLockCount is a small count on every thread",
         l.lock_count.is_some(),
@@ -213,8 +214,8 @@ fn check_frame(
     let top = if r.ptr == 8 { u64::MAX } else { u64::from(u32::MAX) };
     let (mut inside, mut bad) = (0, Vec::new());
     for &t in threads {
-        let Some((lo, hi)) = r.u(t + os).and_then(stacks) else { continue };
-        match r.p(t + frame) {
+        let Some((lo, hi)) = r.u(t.wrapping_add(os)).and_then(stacks) else { continue };
+        match r.p(t.wrapping_add(frame)) {
             Some(f) if f == top || f == 0 => {}
             Some(f) if f >= lo && f < hi => inside += 1,
             f => bad.push((t, f)),
@@ -232,7 +233,7 @@ fn find_os_id(r: &Reader, threads: &[u64], os_ids: &HashSet<u32>, diag: &mut Dia
     let mut best: Vec<(u64, usize)> = Vec::new();
     for o in (0..THREAD_SCAN).step_by(4) {
         let vals: Vec<u32> =
-            threads.iter().filter_map(|&t| r.u(t + o)).filter(|v| os_ids.contains(v)).collect();
+            threads.iter().filter_map(|&t| r.u(t.wrapping_add(o))).filter(|v| os_ids.contains(v)).collect();
         let distinct: HashSet<_> = vals.iter().collect();
         if distinct.len() != vals.len() || vals.is_empty() {
             continue;
@@ -247,7 +248,7 @@ fn find_os_id(r: &Reader, threads: &[u64], os_ids: &HashSet<u32>, diag: &mut Dia
         diag.check(name, false, "no offset holds any OS thread id of the dump");
         return None;
     };
-    let column = |o: u64| threads.iter().map(|&t| r.u(t + o)).collect::<Vec<_>>();
+    let column = |o: u64| threads.iter().map(|&t| r.u(t.wrapping_add(o))).collect::<Vec<_>>();
     let same = best.iter().all(|&(o, _)| column(o) == column(off));
     // Dead threads legitimately lose their id; most threads are alive.
     let ok = same && hits * 2 > threads.len();
@@ -277,7 +278,7 @@ fn find_exposed(
         let hits = threads
             .iter()
             .filter(|&&t| {
-                let obj = r.p(t + o).filter(|&h| h != 0).and_then(|h| r.p(h));
+                let obj = r.p(t.wrapping_add(o)).filter(|&h| h != 0).and_then(|h| r.p(h));
                 obj.is_some_and(|obj| objects.internal_thread(obj) == Some(t))
             })
             .count();
@@ -300,10 +301,12 @@ fn find_exposed(
         let mut disagree = Vec::new();
         for &t in threads {
             // A thread that never had a managed object keeps an empty handle.
-            let Some(obj) = r.p(t + off).filter(|&h| h != 0).and_then(|h| r.p(h)).filter(|&o| o != 0) else {
+            let Some(obj) =
+                r.p(t.wrapping_add(off)).filter(|&h| h != 0).and_then(|h| r.p(h)).filter(|&o| o != 0)
+            else {
                 continue;
             };
-            match (objects.managed_id(obj), r.u(t + tid)) {
+            match (objects.managed_id(obj), r.u(t.wrapping_add(tid))) {
                 (Some(m), Some(n)) if m == n as i32 => agree += 1,
                 (m, n) => disagree.push((t, m, n)),
             }
@@ -330,7 +333,7 @@ fn find_last_thrown(
     let name = "Thread.m_LastThrownObjectHandle: handles to System.Exception objects after m_ExposedObject";
     for o in (exposed + r.ptr..=exposed + LAST_THROWN_WINDOW).step_by(r.ptr as usize) {
         let mut hits = 0;
-        let all = threads.iter().all(|&t| match r.p(t + o) {
+        let all = threads.iter().all(|&t| match r.p(t.wrapping_add(o)) {
             Some(0) => true,
             Some(h) => {
                 let ok = r.p(h).is_some_and(|obj| obj != 0 && objects.is_exception(obj));
@@ -365,7 +368,7 @@ fn find_alloc_context(
 ) -> Option<u64> {
     let fits = |o: u64| {
         let mut nonzero = 0;
-        let all = threads.iter().all(|&t| match (r.p(t + o), r.p(t + o + r.ptr)) {
+        let all = threads.iter().all(|&t| match (r.p(t.wrapping_add(o)), r.p(t.wrapping_add(o + r.ptr))) {
             (Some(0), Some(0)) => true,
             (Some(a), Some(b)) if a <= b && a != 0 => {
                 nonzero += 1;

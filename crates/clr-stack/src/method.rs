@@ -84,11 +84,12 @@ impl<'t, 'a> Methods<'t, 'a> {
             return Err(bad("null or misaligned".into()));
         }
         let remainder = read("token remainder", mem.u16(md).map(u64::from))? as u32;
-        let chunk_index = read("chunk index", mem.u8(md + 2).map(u64::from))?;
+        let chunk_index = read("chunk index", mem.u8(md.wrapping_add(2)).map(u64::from))?;
         // MethodDesc::ALIGNMENT is the pointer size; sizeof(MethodDescChunk) = 2 pointers + 4, aligned.
         let chunk_size = (2 * p + 4).next_multiple_of(p);
         let chunk = md.wrapping_sub(chunk_size).wrapping_sub(chunk_index * p);
-        let token_range = read("chunk token range", mem.u16(chunk + 2 * p + 2).map(u64::from))? as u32;
+        let token_range =
+            read("chunk token range", mem.u16(chunk.wrapping_add(2 * p + 2)).map(u64::from))? as u32;
         let token = 0x0600_0000 | ((token_range & 0x3FF) << REMAINDER_BITS) | (remainder & 0x3FFF);
         let rid = token & 0x00FF_FFFF;
         let stored = read("chunk MethodTable", mem.ptr(chunk))?;

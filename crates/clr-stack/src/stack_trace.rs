@@ -72,7 +72,7 @@ pub fn decode(types: &TypeSystem, methods: &Methods, v: &Value) -> Result<Option
         return Ok(Some(StackTrace { array: arr.address, thread: 0, frames: Vec::new() }));
     }
     let count = read(arr.data)?;
-    let thread = read(arr.data + p)?;
+    let thread = read(arr.data.wrapping_add(p))?;
     // The `flags` member came with .NET Framework 4.5 (clr.dll 4.0.30319.17000+) and is
     // in every CoreCLR. Unproven on Framework dumps: none are in the fixtures yet.
     let with_flags = rt.module.flavor != clr_heap::runtime::Flavor::Desktop
@@ -88,13 +88,13 @@ pub fn decode(types: &TypeSystem, methods: &Methods, v: &Value) -> Result<Option
     }
     let mut frames = Vec::with_capacity(count as usize);
     for i in 0..count {
-        let e = arr.data + 2 * p + i * elem;
-        let md = read(e + 2 * p)?;
+        let e = arr.data.wrapping_add(2 * p + i * elem);
+        let md = read(e.wrapping_add(2 * p))?;
         frames.push(StackFrame {
             ip: read(e)?,
-            sp: read(e + p)?,
+            sp: read(e.wrapping_add(p))?,
             method_desc: md,
-            flags: if with_flags { mem.u32(e + 3 * p).ok() } else { None },
+            flags: if with_flags { mem.u32(e.wrapping_add(3 * p)).ok() } else { None },
             method: methods.name(md),
         });
     }

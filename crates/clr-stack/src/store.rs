@@ -96,8 +96,8 @@ impl ThreadStore {
             true,
             format!("offset {list_offset:#x}"),
         );
-        let links = walk(&mem, address + list_offset)?;
-        let counts = read_counts(&mem, address + list_offset + 3 * p)?;
+        let links = walk(&mem, address.wrapping_add(list_offset))?;
+        let counts = read_counts(&mem, address.wrapping_add(list_offset + 3 * p))?;
         let agree = counts.thread_count >= 0 && counts.thread_count as usize == links.len();
         diag.check(
             "ThreadStore.m_ThreadCount equals the length of the thread list",
@@ -161,7 +161,7 @@ fn walk(mem: &Memory, sentinel: u64) -> Result<Vec<u64>> {
 /// Unstarted, Background, Pending, Dead.
 fn read_counts(mem: &Memory, at: u64) -> Result<StoreCounts> {
     let get = |i: u64| {
-        mem.u32(at + 4 * i)
+        mem.u32(at.wrapping_add(4 * i))
             .map(|v| v as i32)
             .map_err(|source| ClrError::Read { what: "ThreadStore counters".into(), source })
     };

@@ -239,9 +239,12 @@ struct ReadThread<'x, 'm, 't, 'a> {
 impl ReadThread<'_, '_, '_, '_> {
     fn read(&self, index: usize, t: u64) -> ManagedThread {
         let (r, l) = (self.r, self.layout);
-        let u = |o: Option<u64>| o.and_then(|o| r.u(t + o));
+        let u = |o: Option<u64>| o.and_then(|o| r.u(t.wrapping_add(o)));
         let handle_target = |o: Option<u64>| {
-            o.and_then(|o| r.p(t + o)).filter(|&h| h != 0).and_then(|h| r.p(h)).filter(|&obj| obj != 0)
+            o.and_then(|o| r.p(t.wrapping_add(o)))
+                .filter(|&h| h != 0)
+                .and_then(|h| r.p(h))
+                .filter(|&obj| obj != 0)
         };
         let thread_object = handle_target(l.exposed).filter(|&o| self.objects.is_thread(o));
         let name = match thread_object {
@@ -257,8 +260,10 @@ impl ReadThread<'_, '_, '_, '_> {
             state: u(l.state).map(ThreadState),
             cooperative: u(l.preemptive_disabled).map(|v| v != 0),
             lock_count: u(l.lock_count),
-            frame: l.frame.and_then(|o| r.p(t + o)),
-            alloc_context: l.alloc_context.and_then(|o| Some((r.p(t + o)?, r.p(t + o + r.ptr)?))),
+            frame: l.frame.and_then(|o| r.p(t.wrapping_add(o))),
+            alloc_context: l
+                .alloc_context
+                .and_then(|o| Some((r.p(t.wrapping_add(o))?, r.p(t.wrapping_add(o + r.ptr))?))),
             thread_object,
             name,
             last_thrown: handle_target(l.last_thrown).filter(|&o| self.objects.is_exception(o)),
