@@ -86,55 +86,7 @@ fn check(name: &str) {
     eprintln!("{name}: {checked} exceptions equal, {frames_named} frames named, {last} last-thrown equal");
 }
 
-#[test]
-fn linux_x64_wks() {
-    check("linux-x64-3.1-wks");
-}
-
-#[test]
-fn linux_x64_svr() {
-    check("linux-x64-3.1-svr");
-}
-
-#[test]
-fn linux_x64_wks_withheap() {
-    check("linux-x64-3.1-wks-withheap");
-}
-
-#[test]
-fn win_x64_own_withheap() {
-    check("win-x64-3.1-own-withheap");
-}
-
-#[test]
-fn win_x64_own() {
-    check("win-x64-3.1-own");
-}
-
-#[test]
-fn win_x64_dbghelp() {
-    check("win-x64-3.1-dbghelp");
-}
-
-#[test]
-fn win_x86_own() {
-    check("win-x86-3.1-own");
-}
-
-#[test]
-fn win_x86_dbghelp() {
-    check("win-x86-3.1-dbghelp");
-}
-
-#[test]
-fn win_x86_21_own() {
-    check("win-x86-2.1-own");
-}
-
-#[test]
-fn win_x86_21_dbghelp() {
-    check("win-x86-2.1-dbghelp");
-}
+testkit::test_each_generated_dump!(check);
 
 /// Not an exception: an error naming the type, never a made-up answer.
 #[test]

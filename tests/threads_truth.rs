@@ -80,55 +80,7 @@ fn check(name: &str) {
     eprintln!("{name}: {checked} truth threads equal; {} runtime threads", threads.threads.len());
 }
 
-#[test]
-fn linux_x64_wks() {
-    check("linux-x64-3.1-wks");
-}
-
-#[test]
-fn linux_x64_svr() {
-    check("linux-x64-3.1-svr");
-}
-
-#[test]
-fn linux_x64_wks_withheap() {
-    check("linux-x64-3.1-wks-withheap");
-}
-
-#[test]
-fn win_x64_own_withheap() {
-    check("win-x64-3.1-own-withheap");
-}
-
-#[test]
-fn win_x64_own() {
-    check("win-x64-3.1-own");
-}
-
-#[test]
-fn win_x64_dbghelp() {
-    check("win-x64-3.1-dbghelp");
-}
-
-#[test]
-fn win_x86_own() {
-    check("win-x86-3.1-own");
-}
-
-#[test]
-fn win_x86_dbghelp() {
-    check("win-x86-3.1-dbghelp");
-}
-
-#[test]
-fn win_x86_21_own() {
-    check("win-x86-2.1-own");
-}
-
-#[test]
-fn win_x86_21_dbghelp() {
-    check("win-x86-2.1-dbghelp");
-}
+testkit::test_each_generated_dump!(check);
 
 /// A .NET Core 2.0 triage dump whose runtime binary is absent: an error, no invented threads.
 #[test]
