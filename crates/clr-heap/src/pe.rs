@@ -1,4 +1,6 @@
-//! Finding the CLI header and the metadata of a PE image.
+//! PE images: headers, sections, data directories, and what lies behind
+//! them — the CLI header and the metadata ([`CliHeader`], `pe/cli.rs`) and
+//! resources by type and name ([`PeImage::find_resource`], `pe/resources.rs`).
 //!
 //! An image is read either in its **mapped** layout, as the loader put it
 //! in memory (offset from the image base == RVA), or in its **file** layout
@@ -11,9 +13,11 @@
 //! limits and against `SizeOfImage` before anything is allocated from it.
 
 mod cli;
+mod resources;
 
 pub use cli::{CliHeader, DebugEntry};
 use dump_format::read::Bytes;
+pub use resources::{RT_RCDATA, RT_VERSION, ResourceData, ResourceKey};
 
 /// How the image's bytes are laid out in the source.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,6 +104,12 @@ pub enum PeError {
     /// Data directory 14 is empty: a native image, not a .NET assembly.
     #[error("the image has no CLI header (data directory 14 is empty): not a .NET assembly")]
     NotManaged,
+    /// The resource directory has no entry for the resource asked for.
+    #[error("no such resource: {detail}")]
+    NoResource {
+        /// Which level of the resource tree lacked the entry, or that there is no tree.
+        detail: String,
+    },
 }
 
 /// An RVA and a size.
@@ -135,6 +145,18 @@ pub struct Section {
     pub characteristics: u32,
 }
 
+impl Section {
+    /// True for code: `IMAGE_SCN_CNT_CODE` or `IMAGE_SCN_MEM_EXECUTE`.
+    pub fn is_code(&self) -> bool {
+        self.characteristics & (SCN_CNT_CODE | SCN_MEM_EXECUTE) != 0
+    }
+}
+
+/// `IMAGE_FILE_MACHINE_I386`.
+pub const MACHINE_I386: u16 = 0x14c;
+/// `IMAGE_FILE_MACHINE_AMD64`.
+pub const MACHINE_AMD64: u16 = 0x8664;
+
 /// The headers of a PE image.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PeImage {
@@ -167,6 +189,8 @@ pub struct PeImage {
 const MAX_SECTIONS: u16 = 96;
 /// The number of data directories the PE format defines.
 const MAX_DIRECTORIES: u32 = 16;
+const SCN_CNT_CODE: u32 = 0x20;
+const SCN_MEM_EXECUTE: u32 = 0x2000_0000;
 // Data directory numbers.
 const DIR_EXCEPTION: usize = 3;
 const DIR_DEBUG: usize = 6;
@@ -304,6 +328,16 @@ impl PeImage {
     /// Directory 14: the CLI header.
     pub fn cli_directory(&self) -> DataDirectory {
         self.directory(DIR_CLI)
+    }
+
+    /// The section whose memory holds `rva` (its extent in memory is the
+    /// larger of its virtual and stored sizes).
+    pub fn section_at(&self, rva: u32) -> Option<&Section> {
+        self.sections.iter().find(|s| {
+            let start = u64::from(s.virtual_address);
+            let len = u64::from(s.virtual_size.max(s.raw_size));
+            (start..start + len).contains(&u64::from(rva))
+        })
     }
 
     /// The source offset of `len` bytes at `rva`, checked to lie inside the

@@ -5,9 +5,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use clr_heap::globals::dac_table::{
-    DacTableError, ElfFile, RuntimeVersion, TableSource, Target, find_sccsid, mangle_variable, mangle_vtable,
-    read_dac_table, read_dac_table_with_version, sccsid_in_dump,
+    DacTableError, RuntimeVersion, TableSource, Target, read_dac_table, read_dac_table_with_version,
 };
+use clr_heap::globals::elf_symbols::{RuntimeBinary, mangle_variable, mangle_vtable};
+use clr_heap::runtime::discover::{find_sccsid, sccsid_in_dump};
 use dump_format::{Dump, ModuleRecord};
 use std::path::{Path, PathBuf};
 
@@ -107,8 +108,7 @@ fn table_entries_equal_elf_symbols() {
         // Independent check, through the symbol table rather than the
         // route's own cross-check: ≥ 5 well-known variables sit where the
         // table says.
-        let bytes = std::fs::read(&clr.path).expect("runtime binary on disk");
-        let elf = ElfFile::parse(&bytes, &clr.path).expect("ELF parses");
+        let elf = RuntimeBinary::read(Path::new(&clr.path)).expect("ELF parses");
         let names = [
             "ThreadStore::s_pThreadStore",
             "g_pFreeObjectMethodTable",

@@ -4,7 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use clr_heap::globals::dac_table::{DacTableError, ElfFile, read_dac_table_from_pe_file};
+use clr_heap::globals::dac_table::{DacTableError, read_dac_table_from_pe_file};
+use clr_heap::globals::elf_symbols::RuntimeBinary;
 use std::path::{Path, PathBuf};
 
 fn runtimes() -> PathBuf {
@@ -169,12 +170,13 @@ fn truncated_table_is_an_error() {
 #[test]
 fn damaged_elf_headers_never_panic() {
     let Some(mut b) = load(LINUX) else { return };
-    assert!(ElfFile::parse(&b, "libcoreclr.so").expect("parses").symbol("g_dacTable").is_some());
+    let parse = |b: &[u8], name: &str| RuntimeBinary::parse(Path::new(name), b.to_vec());
+    assert!(parse(&b, "libcoreclr.so").expect("parses").symbol("g_dacTable").is_some());
     // Every byte of the ELF header and the first program headers.
     for i in 0..0x100 {
         for mask in [0xff_u8, 0x80, 0x10] {
             b[i] ^= mask;
-            if let Ok(elf) = ElfFile::parse(&b, "flipped") {
+            if let Ok(elf) = parse(&b, "flipped") {
                 let _ = elf.symbol("g_dacTable");
             }
             b[i] ^= mask;
@@ -184,13 +186,13 @@ fn damaged_elf_headers_never_panic() {
     let shoff = u64::from_le_bytes(b[0x28..0x30].try_into().expect("8 bytes")) as usize;
     for i in (0..40 * 64).step_by(3) {
         b[shoff + i] ^= 0xff;
-        if let Ok(elf) = ElfFile::parse(&b, "flipped") {
+        if let Ok(elf) = parse(&b, "flipped") {
             let _ = elf.symbol("g_dacTable");
         }
         b[shoff + i] ^= 0xff;
     }
     for cut in [0usize, 10, 63, 64, 0x1000, b.len() / 2, b.len() - 1] {
-        if let Ok(elf) = ElfFile::parse(&b[..cut], "cut") {
+        if let Ok(elf) = parse(&b[..cut], "cut") {
             let _ = elf.symbol("g_dacTable");
         }
     }

@@ -6,10 +6,17 @@
 //! a directory the user names — and accepted only when its GNU build id is
 //! the one the dumped process had loaded (a different build would give
 //! wrong addresses, silently).
+//!
+//! [`RuntimeBinary`] is that file read once: [`Runtime::open`](crate::Runtime::open)
+//! loads it and hands it to the [`dac_table`](super::dac_table) route as
+//! well, which finds `g_dacTable` and cross-checks its entries through the
+//! same symbols (by mangled name; [`mangle_variable`], [`mangle_vtable`]).
 
 use dump_format::ModuleRecord;
 use dump_format::model::DebugId;
+use object::read::elf::FileHeader;
 use object::{Object, ObjectSegment, ObjectSymbol, SymbolKind};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// Why the route gave nothing.
@@ -28,7 +35,7 @@ pub enum SymbolRouteError {
         /// The dump's.
         expected: String,
     },
-    /// The file could not be read or parsed.
+    /// The file could not be read.
     #[error("{path}: {reason}")]
     Unreadable {
         /// The file.
@@ -36,15 +43,159 @@ pub enum SymbolRouteError {
         /// Why.
         reason: String,
     },
+    /// The file is not an object file the reader understands, or its
+    /// headers, notes or symbol tables are damaged.
+    #[error("{path}: {reason}")]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// What the object reader found wrong.
+        reason: String,
+    },
 }
 
-/// Data symbols of the runtime binary, rebased to the dumped module.
+/// Largest runtime binary read from disk (libcoreclr.so is about 7 MiB).
+const MAX_FILE: u64 = 1 << 30;
+/// Largest segment alignment honoured when finding where the binary's first
+/// segment was mapped (a larger `p_align` is still mapped at page granularity).
+const MAX_PAGE: u64 = 1 << 16;
+
+/// A data object symbol (`STT_OBJECT`) as the file states it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataSymbol {
+    /// `st_value`: the address in the file's own address space.
+    pub value: u64,
+    /// `st_size`.
+    pub size: u64,
+}
+
+/// The runtime binary on disk, read once: its build id, machine, load span
+/// and data symbols, for every route that needs them.
 #[derive(Debug)]
-pub struct RuntimeSymbols {
+pub struct RuntimeBinary {
     /// The file that was read.
     pub path: PathBuf,
-    /// `(qualified name, absolute address)` of every data object symbol.
-    pub data: Vec<(String, u64)>,
+    bytes: Vec<u8>,
+    /// ELF `e_machine`; `None` when the file is not ELF.
+    pub elf_machine: Option<u16>,
+    /// The GNU build id, when the file has one.
+    pub build_id: Option<Vec<u8>>,
+    /// Lowest loadable segment address, rounded down to its alignment
+    /// (at most 64 KiB): where the dumped module's base lies in the file's
+    /// address space.
+    pub load_start: u64,
+    /// End of the highest loadable segment in memory.
+    pub load_end: u64,
+    /// Mangled name → the first symbol of that name (`.symtab` before `.dynsym`).
+    by_name: HashMap<String, DataSymbol>,
+    /// `.symtab`'s data symbols, in file order, for [`RuntimeBinary::globals`].
+    symtab: Vec<(String, u64)>,
+}
+
+impl RuntimeBinary {
+    /// Reads and parses the file at `path` without checking which build it is
+    /// (see [`RuntimeBinary::check_build`]).
+    pub fn read(path: &Path) -> Result<RuntimeBinary, SymbolRouteError> {
+        let bytes =
+            read_file(path).map_err(|reason| SymbolRouteError::Unreadable { path: path.into(), reason })?;
+        RuntimeBinary::parse(path, bytes)
+    }
+
+    /// Parses `bytes`, the contents of the file at `path` (which names it in errors).
+    pub fn parse(path: &Path, bytes: Vec<u8>) -> Result<RuntimeBinary, SymbolRouteError> {
+        let malformed =
+            |e: object::Error| SymbolRouteError::Malformed { path: path.into(), reason: e.to_string() };
+        let file = object::File::parse(&*bytes).map_err(malformed)?;
+        let elf_machine = match &file {
+            object::File::Elf32(f) => Some(f.elf_header().e_machine(f.endian())),
+            object::File::Elf64(f) => Some(f.elf_header().e_machine(f.endian())),
+            _ => None,
+        };
+        let build_id = file.build_id().map_err(malformed)?.map(<[u8]>::to_vec);
+        let (mut load_start, mut load_end) = (u64::MAX, 0u64);
+        for seg in file.segments() {
+            let page = if seg.align().is_power_of_two() { seg.align().min(MAX_PAGE) } else { 1 };
+            load_start = load_start.min(seg.address() & !(page - 1));
+            load_end = load_end.max(seg.address().saturating_add(seg.size()));
+        }
+        let mut by_name = HashMap::new();
+        let mut symtab = Vec::new();
+        for (sym, dynamic) in
+            file.symbols().map(|s| (s, false)).chain(file.dynamic_symbols().map(|s| (s, true)))
+        {
+            if sym.kind() != SymbolKind::Data {
+                continue;
+            }
+            let Ok(name) = sym.name() else { continue };
+            if name.is_empty() {
+                continue;
+            }
+            if !dynamic {
+                symtab.push((name.to_string(), sym.address()));
+            }
+            by_name.entry(name.to_string()).or_insert(DataSymbol { value: sym.address(), size: sym.size() });
+        }
+        drop(file);
+        Ok(RuntimeBinary {
+            path: path.to_path_buf(),
+            bytes,
+            elf_machine,
+            build_id,
+            load_start: if load_start == u64::MAX { 0 } else { load_start },
+            load_end,
+            by_name,
+            symtab,
+        })
+    }
+
+    /// Accepts the file only when its GNU build id is the one `module` had
+    /// in the dumped process (a module without one is not checked).
+    pub fn check_build(&self, module: &ModuleRecord) -> Result<(), SymbolRouteError> {
+        let Some(DebugId::BuildId(want)) = &module.debug_id else { return Ok(()) };
+        if self.build_id.as_deref() == Some(want.as_slice()) {
+            return Ok(());
+        }
+        Err(SymbolRouteError::WrongBuild {
+            path: self.path.clone(),
+            found: self.build_id.as_deref().map_or_else(|| "none".into(), hex),
+            expected: hex(want),
+        })
+    }
+
+    /// The file's bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The data symbol of this exact (mangled) name: the first of `.symtab`,
+    /// else of `.dynsym`.
+    pub fn symbol(&self, mangled: &str) -> Option<DataSymbol> {
+        self.by_name.get(mangled).copied()
+    }
+
+    /// `(qualified name, absolute address)` of every named data symbol of
+    /// `.symtab`, rebased to a module loaded at `base`. Names are demangled
+    /// ([`demangle_simple`]); a name that several statics share with
+    /// different addresses says nothing reliable and is left out.
+    pub fn globals(&self, base: u64) -> Vec<(String, u64)> {
+        let bias = base.wrapping_sub(self.load_start);
+        let mut data: Vec<(String, u64)> = self
+            .symtab
+            .iter()
+            .filter(|(_, value)| *value != 0)
+            .map(|(name, value)| (demangle_simple(name), value.wrapping_add(bias)))
+            .collect();
+        data.sort();
+        data.dedup();
+        let mut dup = std::collections::HashSet::new();
+        for w in data.windows(2) {
+            if w[0].0 == w[1].0 {
+                dup.insert(w[0].0.clone());
+            }
+        }
+        data.retain(|(n, _)| !dup.contains(n));
+        data
+    }
 }
 
 /// Candidate paths of the runtime binary: the dump's own path, then the same
@@ -55,62 +206,34 @@ pub fn candidates(module: &ModuleRecord, dirs: &[PathBuf]) -> Vec<PathBuf> {
     v
 }
 
-/// Reads the data symbols of the runtime binary that matches `module`.
-pub fn load(module: &ModuleRecord, dirs: &[PathBuf]) -> Result<RuntimeSymbols, SymbolRouteError> {
+/// Reads the runtime binary that matches `module`: the first candidate
+/// ([`candidates`]) that parses and has the dumped build id.
+pub fn load(module: &ModuleRecord, dirs: &[PathBuf]) -> Result<RuntimeBinary, SymbolRouteError> {
     let paths = candidates(module, dirs);
     let mut last_err = None;
     for p in &paths {
         if !p.is_file() {
             continue;
         }
-        match load_file(module, p) {
-            Ok(s) => return Ok(s),
+        match RuntimeBinary::read(p).and_then(|b| b.check_build(module).map(|()| b)) {
+            Ok(b) => return Ok(b),
             Err(e) => last_err = Some(e),
         }
     }
     Err(last_err.unwrap_or(SymbolRouteError::NotFound(paths)))
 }
 
-fn load_file(module: &ModuleRecord, path: &Path) -> Result<RuntimeSymbols, SymbolRouteError> {
-    let unreadable = |reason: String| SymbolRouteError::Unreadable { path: path.to_path_buf(), reason };
-    let bytes = std::fs::read(path).map_err(|e| unreadable(e.to_string()))?;
-    let file = object::File::parse(&*bytes).map_err(|e| unreadable(e.to_string()))?;
-    if let Some(DebugId::BuildId(want)) = &module.debug_id {
-        let have = file.build_id().ok().flatten().map(<[u8]>::to_vec);
-        if have.as_deref() != Some(want.as_slice()) {
-            let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
-            return Err(SymbolRouteError::WrongBuild {
-                path: path.to_path_buf(),
-                found: have.as_deref().map(hex).unwrap_or_else(|| "none".into()),
-                expected: hex(want),
-            });
-        }
+/// The whole file at `path`, refusing one larger than any runtime binary.
+pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, String> {
+    let len = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
+    if len > MAX_FILE {
+        return Err(format!("{len} bytes is larger than any runtime binary"));
     }
-    // A shared object's lowest PT_LOAD is at virtual address 0 in practice;
-    // the general rule is: bias = where the first segment was mapped minus
-    // its link-time address, and the module's base is that first segment.
-    let first_vaddr = file.segments().map(|s| s.address()).min().unwrap_or(0) & !0xfff;
-    let bias = module.base.wrapping_sub(first_vaddr);
-    let mut data = Vec::new();
-    for sym in file.symbols() {
-        if sym.kind() != SymbolKind::Data || sym.address() == 0 {
-            continue;
-        }
-        let Ok(name) = sym.name() else { continue };
-        data.push((demangle_simple(name), sym.address().wrapping_add(bias)));
-    }
-    // File-local statics of different translation units can share a name;
-    // such a name says nothing reliable, so it is dropped.
-    data.sort();
-    data.dedup();
-    let mut dup = std::collections::HashSet::new();
-    for w in data.windows(2) {
-        if w[0].0 == w[1].0 {
-            dup.insert(w[0].0.clone());
-        }
-    }
-    data.retain(|(n, _)| !dup.contains(n));
-    Ok(RuntimeSymbols { path: path.to_path_buf(), data })
+    std::fs::read(path).map_err(|e| e.to_string())
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// Demangles the plain nested names of the Itanium C++ ABI that static data
@@ -136,4 +259,38 @@ pub fn demangle_simple(name: &str) -> String {
         s = &s[digits + n..];
     }
     if parts.is_empty() { name.to_string() } else { parts.join("::") }
+}
+
+/// The Itanium-mangled name of a C++ variable: plain for a global,
+/// `_ZN<len><part>…E` for a qualified name (the inverse of [`demangle_simple`]).
+///
+/// ```
+/// use clr_heap::globals::elf_symbols::mangle_variable;
+/// assert_eq!(mangle_variable("ThreadStore::s_pThreadStore"), "_ZN11ThreadStore14s_pThreadStoreE");
+/// assert_eq!(mangle_variable("g_pFreeObjectMethodTable"), "g_pFreeObjectMethodTable");
+/// ```
+pub fn mangle_variable(qualified: &str) -> String {
+    if !qualified.contains("::") {
+        return qualified.to_string();
+    }
+    format!("_ZN{}E", nested(qualified))
+}
+
+/// The Itanium-mangled name of a class's vtable symbol (`_ZTV…`); its
+/// address point — what an object's first word holds — is two pointers in.
+///
+/// ```
+/// use clr_heap::globals::elf_symbols::mangle_vtable;
+/// assert_eq!(mangle_vtable("InlinedCallFrame"), "_ZTV16InlinedCallFrame");
+/// ```
+pub fn mangle_vtable(class: &str) -> String {
+    if class.contains("::") {
+        format!("_ZTVN{}E", nested(class))
+    } else {
+        format!("_ZTV{}{class}", class.len())
+    }
+}
+
+fn nested(q: &str) -> String {
+    q.split("::").map(|p| format!("{}{p}", p.len())).collect()
 }

@@ -2,6 +2,13 @@
 
 use crate::error::{ClrError, Result};
 use dump_format::{Dump, ModuleRecord};
+use std::fmt;
+
+/// The marker that starts the version string CoreCLR compiles into its binary
+/// (`@(#)Version 4.700.22.11601 @Commit: 0dee78f…`).
+pub const SCCSID_MARKER: &[u8] = b"@(#)Version ";
+/// Bytes after the marker read as the version string.
+const MAX_SCCSID: usize = 512;
 
 /// Which runtime lineage a module belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -54,6 +61,63 @@ impl Version {
     }
 }
 
+/// A runtime build's version as its binary states it: the four-part file
+/// version and, when the `@(#)Version` string names it, the source commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuntimeVersion {
+    /// The four-part file version, e.g. `[4, 700, 22, 11601]`.
+    pub file_version: [u16; 4],
+    /// The source commit, when the version string names it.
+    pub commit: Option<String>,
+}
+
+impl RuntimeVersion {
+    /// From a four-part file version.
+    pub fn new(file_version: [u16; 4]) -> Self {
+        RuntimeVersion { file_version, commit: None }
+    }
+
+    /// Parses `a.b.c.d` (dots or commas; text after the fourth number is
+    /// searched for the commit, as in `4.700.22.11601 @Commit: …` or
+    /// `… @SrcCode: https://github.com/dotnet/coreclr/tree/<hash>`).
+    ///
+    /// ```
+    /// use clr_heap::runtime::discover::RuntimeVersion;
+    /// let v = RuntimeVersion::parse("4.700.22.11601 @Commit: 0dee78f").unwrap();
+    /// assert_eq!(v.file_version, [4, 700, 22, 11601]);
+    /// assert!(RuntimeVersion::parse("4.700").is_none());
+    /// ```
+    pub fn parse(text: &str) -> Option<Self> {
+        let head = text.trim_start().split(|c: char| c.is_whitespace()).next()?;
+        let mut parts = head.split(['.', ',']);
+        let mut v = [0u16; 4];
+        for slot in &mut v {
+            *slot = parts.next()?.parse().ok()?;
+        }
+        if parts.next().is_some() {
+            return None;
+        }
+        let commit = text
+            .find("@Commit: ")
+            .map(|i| &text[i + 9..])
+            .or_else(|| text.find("/tree/").map(|i| &text[i + 6..]))
+            .map(|rest| rest.chars().take_while(|c| c.is_ascii_hexdigit()).collect::<String>())
+            .filter(|c| c.len() >= 7);
+        Some(RuntimeVersion { file_version: v, commit })
+    }
+}
+
+impl fmt::Display for RuntimeVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let [a, b, c, d] = self.file_version;
+        write!(f, "{a}.{b}.{c}.{d}")?;
+        if let Some(commit) = &self.commit {
+            write!(f, " (commit {commit})")?;
+        }
+        Ok(())
+    }
+}
+
 /// The runtime module and what it says about itself.
 #[derive(Debug, Clone)]
 pub struct RuntimeModule {
@@ -74,6 +138,11 @@ pub struct RuntimeModule {
 }
 
 impl RuntimeModule {
+    /// The file version and commit as one [`RuntimeVersion`], when the version is known.
+    pub fn runtime_version(&self) -> Option<RuntimeVersion> {
+        self.file_version.map(|v| RuntimeVersion { file_version: v.0, commit: self.commit.clone() })
+    }
+
     /// The product version users know (e.g. "3.1"), derived from the file
     /// version's scheme: CoreCLR 2.x uses 4.6.x file versions, 3.x uses
     /// 4.700.x, .NET 5+ uses its own major; the .NET Framework 4.x is 4.0–4.8.
@@ -118,9 +187,9 @@ pub fn find_runtime(dump: &Dump) -> Result<RuntimeModule> {
     if let Some(v) = module.file_version {
         rt.file_version = Some(Version(v));
         rt.version_source = "VS_FIXEDFILEINFO";
-    } else if let Some((v, commit)) = sccsid_in_memory(dump, module) {
-        rt.file_version = Some(v);
-        rt.commit = commit;
+    } else if let Some(v) = sccsid_in_dump(dump, module) {
+        rt.file_version = Some(Version(v.file_version));
+        rt.commit = v.commit;
         rt.version_source = "@(#)Version string in the runtime image";
     }
     Ok(rt)
@@ -141,33 +210,40 @@ pub fn product_from_path(path: &str) -> Option<String> {
     v.chars().next().is_some_and(|c| c.is_ascii_digit()).then(|| v.to_string())
 }
 
-/// Scans the runtime image's captured memory for the `@(#)Version x.y.z.w
-/// @Commit: hash` string every CoreCLR build embeds.
-fn sccsid_in_memory(dump: &Dump, module: &ModuleRecord) -> Option<(Version, Option<String>)> {
-    const NEEDLE: &[u8] = b"@(#)Version ";
-    let mem = dump.memory();
-    // Look through the captured regions that overlap the image, plus the
-    // part past its file-backed end (ELF: .data/.bss follow the mapping).
-    for r in mem.regions() {
-        if r.end() <= module.base || r.start >= module.end() {
-            continue;
+/// Finds the first `@(#)Version <a.b.c.d> …` string in `bytes` and parses it.
+///
+/// ```
+/// use clr_heap::runtime::discover::find_sccsid;
+/// let blob = b"\0\0@(#)Version 4.700.22.11601 @Commit: 0dee78f90fc80c0fa4390ac1ba519c679bd503a4\0";
+/// let v = find_sccsid(blob).unwrap();
+/// assert_eq!(v.file_version, [4, 700, 22, 11601]);
+/// assert_eq!(v.commit.as_deref(), Some("0dee78f90fc80c0fa4390ac1ba519c679bd503a4"));
+/// ```
+pub fn find_sccsid(bytes: &[u8]) -> Option<RuntimeVersion> {
+    let mut from = 0usize;
+    // Each turn starts past the previous marker: at most len / marker turns.
+    while let Some(pos) = bytes.get(from..).and_then(|rest| find(rest, SCCSID_MARKER)) {
+        let start = from + pos + SCCSID_MARKER.len();
+        let tail = bytes.get(start..bytes.len().min(start + MAX_SCCSID)).unwrap_or_default();
+        let end = tail.iter().position(|&b| b == 0).unwrap_or(tail.len());
+        if let Some(v) = std::str::from_utf8(&tail[..end]).ok().and_then(RuntimeVersion::parse) {
+            return Some(v);
         }
-        let Ok(bytes) = mem.slice(r.start, r.file_len.min(r.mem_len)) else { continue };
-        let mut from = 0;
-        while let Some(pos) = find(&bytes[from..], NEEDLE) {
-            let at = from + pos + NEEDLE.len();
-            let tail = &bytes[at..bytes.len().min(at + 120)];
-            let end = tail.iter().position(|&b| b == 0).unwrap_or(tail.len());
-            let text = String::from_utf8_lossy(&tail[..end]);
-            let mut parts = text.split_whitespace();
-            if let Some(v) = parts.next().and_then(Version::parse) {
-                let commit = text.split("@Commit:").nth(1).map(|c| c.trim().to_string());
-                return Some((v, commit));
-            }
-            from = at;
-        }
+        from = start;
     }
     None
+}
+
+/// The `@(#)Version` string of `module` in the dump's captured memory: the
+/// regions that overlap the image, whole (on ELF the writable data, which
+/// holds the string, can extend past the file-backed mapping).
+pub fn sccsid_in_dump(dump: &Dump, module: &ModuleRecord) -> Option<RuntimeVersion> {
+    let mem = dump.memory();
+    mem.regions()
+        .iter()
+        .filter(|r| r.end() > module.base && r.start < module.end())
+        .filter_map(|r| mem.slice(r.start, r.file_len.min(r.mem_len)).ok())
+        .find_map(find_sccsid)
 }
 
 /// Position of `needle` in `hay`.

@@ -19,7 +19,7 @@ use crate::error::{ClrError, Result};
 use crate::gc::dacvars::GcDacVars;
 use crate::gc::heap::GcHeap;
 use crate::gc::walk::{HeapWalk, MtCache};
-use crate::globals::{Globals, Route, elf_symbols};
+use crate::globals::{Globals, Route, dac_table, elf_symbols};
 use dump_format::Dump;
 use dump_format::model::OsFamily;
 use std::path::PathBuf;
@@ -109,19 +109,36 @@ impl<'d> Runtime<'d> {
 
         let mut globals = Globals::default();
         let mut tried = Vec::new();
+        // The runtime binary is read once, for both routes that need it.
+        let mut binary = None;
         if !windows {
             match elf_symbols::load(&module.module, &options.runtime_dirs) {
-                Ok(syms) => {
-                    let how = format!("{}", syms.path.display());
-                    globals.merge(Route::ElfSymbols, syms.data, &mut diag);
+                Ok(bin) => {
+                    let how = format!("{}", bin.path.display());
+                    globals.merge(Route::ElfSymbols, bin.globals(module.module.base), &mut diag);
                     diag.found("runtime symbols", how);
+                    binary = Some(bin);
                 }
                 Err(e) => tried.push(format!("ELF symbols: {e}")),
             }
         }
-        let runtime_file =
-            elf_symbols::candidates(&module.module, &options.runtime_dirs).into_iter().find(|p| p.is_file());
-        match crate::globals::dac_table::read_dac_table(dump, &module.module, runtime_file.as_deref()) {
+        let version = module.runtime_version();
+        let table = match &binary {
+            Some(bin) => dac_table::read_dac_table_with_binary(dump, &module.module, bin, version.as_ref()),
+            None => {
+                let runtime_file = elf_symbols::candidates(&module.module, &options.runtime_dirs)
+                    .into_iter()
+                    .find(|p| p.is_file());
+                dac_table::read_dac_table_with_version(
+                    dump,
+                    &module.module,
+                    runtime_file.as_deref(),
+                    version.as_ref(),
+                )
+            }
+        };
+        drop(binary);
+        match table {
             Ok(table) => {
                 let found = table.entries.iter().map(|e| (e.name.to_string(), e.address));
                 globals.merge(Route::DacTable, found, &mut diag);

@@ -1,6 +1,7 @@
 //! Errors of the DAC-table route. Every variant names the module (or file)
 //! and, where there is one, the RVA / file offset / address that failed.
 
+use crate::pe::PeError;
 use dump_format::ReadError;
 use std::path::PathBuf;
 
@@ -39,8 +40,8 @@ pub enum DacTableError {
         /// What was tried.
         tried: String,
     },
-    /// A structure of the image (PE headers, resource directory, ELF headers,
-    /// symbol table) is malformed or out of bounds.
+    /// A structure the route reads itself (the table's resource, the ELF
+    /// binary's headers and symbols) is malformed or out of bounds.
     #[error("{module}: {what} at {location}: {reason}")]
     Malformed {
         /// The module or file.
@@ -51,6 +52,17 @@ pub enum DacTableError {
         location: String,
         /// Why it cannot be right.
         reason: String,
+    },
+    /// A structure of the PE image (headers, sections, resource directory,
+    /// version resource) is corrupt or not stored where it should be; the
+    /// [`PeError`] names what, its RVA and why.
+    #[error("{module}: {source}")]
+    Pe {
+        /// The runtime module or file.
+        module: String,
+        /// The PE reader's error.
+        #[source]
+        source: PeError,
     },
     /// Dump memory needed for the table was not readable.
     #[error("{module}: {what} at {address:#x}: {source}")]

@@ -15,7 +15,8 @@
 //! * **Linux** — the variable `g_dacTable` of libcoreclr, filled at start-up
 //!   with `&var − moduleBase`. Found through the ELF symbol table of the
 //!   binary on disk (CoreCLR 3.1 ships libcoreclr.so unstripped; the symbol
-//!   is local, so `.symtab` is needed); its values are read from dump memory.
+//!   is local, so `.symtab` is needed), read by [`elf_symbols`]; its values
+//!   are read from dump memory.
 //!
 //! The table holds no names. They come from a static list per release line
 //! and target ([`names`]), chosen by the runtime's file version, and are
@@ -26,6 +27,9 @@
 //! symbol must sit exactly where the table says. An unknown version is an
 //! error, never a guess.
 //!
+//! PE headers, sections and the resource lookup are [`crate::pe`]'s; the
+//! version string is [`discover`]'s.
+//!
 //! ```no_run
 //! use clr_heap::globals::dac_table::read_dac_table;
 //! let dump = dump_format::Dump::open("core")?;
@@ -35,29 +39,29 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod elf;
 mod error;
 mod lists;
 pub mod names;
-mod pe_image;
-mod version;
 
-pub use elf::{EM_386, EM_X86_64, ElfFile, Symbol, mangle_variable, mangle_vtable};
+pub use crate::runtime::discover::RuntimeVersion;
 pub use error::DacTableError;
 pub use names::{NameList, Target};
-pub use version::{RuntimeVersion, SCCSID_MARKER, find_sccsid, sccsid_in_dump};
 
-use dump_format::model::DebugId;
-use dump_format::{Dump, ModuleRecord};
-use pe_image::{FileImage, ImageBytes, MemoryImage, PeHeaders};
+use super::elf_symbols::{self, RuntimeBinary, SymbolRouteError, mangle_variable, mangle_vtable};
+use crate::pe::{self, ImageSource, Layout, PeError, PeImage, ResourceKey};
+use crate::runtime::discover;
+use dump_format::{Dump, Memory, ModuleRecord, ReadError};
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
 /// Size of the Windows resource's header: two counts and a 16-byte id.
 const HEADER_SIZE: usize = 24;
 /// Largest table accepted (CoreCLR's are under 1 KiB).
 const MAX_TABLE: u32 = 1 << 20;
-/// Largest runtime binary read from disk.
-const MAX_FILE: u64 = 1 << 30;
+/// The DAC table's resource name (CoreCLR `src/inc/daccess.h`).
+const DAC_RESOURCE_NAME: &str = "COREXTERNALDATAACCESSRESOURCE";
+/// `e_machine` of x86-64.
+const EM_X86_64: u16 = 62;
 
 /// One named entry of the table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,6 +160,35 @@ pub fn read_dac_table_with_version(
     runtime_file: Option<&Path>,
     version: Option<&RuntimeVersion>,
 ) -> Result<DacTable, DacTableError> {
+    read(dump, runtime, OnDisk::Path(runtime_file), version)
+}
+
+/// As [`read_dac_table_with_version`], with the runtime binary already read
+/// ([`elf_symbols::load`]), so that it is not read from disk again. Its
+/// build id is still checked against the dumped module.
+pub fn read_dac_table_with_binary(
+    dump: &Dump,
+    runtime: &ModuleRecord,
+    binary: &RuntimeBinary,
+    version: Option<&RuntimeVersion>,
+) -> Result<DacTable, DacTableError> {
+    read(dump, runtime, OnDisk::Loaded(binary), version)
+}
+
+/// The runtime binary on disk: a path to read (the dump's module path when
+/// `None`), or the file already read.
+#[derive(Clone, Copy)]
+enum OnDisk<'a> {
+    Path(Option<&'a Path>),
+    Loaded(&'a RuntimeBinary),
+}
+
+fn read(
+    dump: &Dump,
+    runtime: &ModuleRecord,
+    on_disk: OnDisk<'_>,
+    version: Option<&RuntimeVersion>,
+) -> Result<DacTable, DacTableError> {
     let mem = dump.memory();
     let magic = mem.read(runtime.base, 4).ok();
     let is_elf = match magic.as_deref() {
@@ -166,11 +199,7 @@ pub fn read_dac_table_with_version(
             !n.ends_with(".dll") && (n.ends_with(".so") || n.contains(".so."))
         }
     };
-    if is_elf {
-        read_elf(dump, runtime, runtime_file, version)
-    } else {
-        read_pe(dump, runtime, runtime_file, version)
-    }
+    if is_elf { read_elf(dump, runtime, on_disk, version) } else { read_pe(dump, runtime, on_disk, version) }
 }
 
 /// Reads and names the table of a Windows runtime binary given as file
@@ -182,49 +211,96 @@ pub fn read_dac_table_from_pe_file(
     base: u64,
     version: Option<&RuntimeVersion>,
 ) -> Result<DacTable, DacTableError> {
-    let (img, _) = file_image(bytes, name)?;
-    table_from_pe(&img, base, version, false)
+    let image = PeImage::parse(bytes, Layout::File).map_err(|e| image_error(name, bytes, e))?;
+    table_from_pe(bytes, &image, name, base, version, false)
 }
 
-fn file_image<'a>(bytes: &'a [u8], name: &'a str) -> Result<(FileImage<'a>, PeHeaders), DacTableError> {
-    let mut img = FileImage { data: bytes, headers: None, module: name };
-    let h = PeHeaders::parse(&img)?;
-    img.headers = Some(h.clone());
-    Ok((img, h))
+/// Dump memory as a mapped image. It keeps the memory layer's error of a
+/// failed read, so that an uncaptured page stays a typed
+/// [`DacTableError::Memory`] (the case where the file on disk is worth trying).
+struct DumpImage<'a> {
+    mem: Memory<'a>,
+    base: u64,
+    failed: RefCell<Option<(u64, ReadError)>>,
 }
 
-fn read_file(path: &Path) -> Result<Vec<u8>, DacTableError> {
-    let err = |reason: String| DacTableError::File { path: path.to_path_buf(), reason };
-    let len = std::fs::metadata(path).map_err(|e| err(e.to_string()))?.len();
-    if len > MAX_FILE {
-        return Err(err(format!("{len} bytes is larger than any runtime binary")));
+impl ImageSource for DumpImage<'_> {
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), String> {
+        *self.failed.borrow_mut() = None;
+        let address = self
+            .base
+            .checked_add(offset)
+            .ok_or_else(|| format!("{:#x} + {offset:#x} overflows the address space", self.base))?;
+        self.mem.read_into(address, buf).map_err(|e| {
+            let reason = e.to_string();
+            *self.failed.borrow_mut() = Some((address, e));
+            reason
+        })
     }
-    std::fs::read(path).map_err(|e| err(e.to_string()))
+}
+
+/// An image source that can say which read failed, in the memory layer's terms.
+trait Source: ImageSource {
+    /// The address and error of the last read, if it failed and the source is dump memory.
+    fn failure(&self) -> Option<(u64, ReadError)>;
+}
+
+impl Source for [u8] {
+    fn failure(&self) -> Option<(u64, ReadError)> {
+        None
+    }
+}
+
+impl Source for DumpImage<'_> {
+    fn failure(&self) -> Option<(u64, ReadError)> {
+        self.failed.borrow().clone()
+    }
+}
+
+/// The route's error for a [`PeError`] of `module`'s image: a read dump
+/// memory could not serve is [`DacTableError::Memory`], an absent resource
+/// [`DacTableError::ResourceNotFound`], anything else [`DacTableError::Pe`].
+fn image_error(module: &str, src: &(impl Source + ?Sized), e: PeError) -> DacTableError {
+    let module = module.to_string();
+    match (e, src.failure()) {
+        (PeError::Unavailable { what, .. }, Some((address, source))) => {
+            DacTableError::Memory { module, what, address, source }
+        }
+        (PeError::NoResource { detail }, _) => DacTableError::ResourceNotFound { module, detail },
+        (source, _) => DacTableError::Pe { module, source },
+    }
 }
 
 fn read_pe(
     dump: &Dump,
     runtime: &ModuleRecord,
-    runtime_file: Option<&Path>,
+    on_disk: OnDisk<'_>,
     version: Option<&RuntimeVersion>,
 ) -> Result<DacTable, DacTableError> {
     let module = runtime.path.as_str();
     let given = version.cloned().or_else(|| runtime.file_version.map(RuntimeVersion::new));
-    let img = MemoryImage { mem: dump.memory(), base: runtime.base, module };
-    let in_dump = match table_from_pe(&img, runtime.base, given.as_ref(), true) {
+    let img = DumpImage { mem: dump.memory(), base: runtime.base, failed: RefCell::new(None) };
+    let from_dump = PeImage::parse(&img, Layout::Mapped)
+        .map_err(|e| image_error(module, &img, e))
+        .and_then(|image| table_from_pe(&img, &image, module, runtime.base, given.as_ref(), true));
+    let in_dump = match from_dump {
         Ok(t) => return Ok(t),
         Err(e) if e.is_not_captured() => e,
         Err(e) => return Err(e),
     };
-    let on_disk = match runtime_file {
-        None => DacTableError::File {
+    let on_disk = match on_disk {
+        OnDisk::Path(None) => Err(DacTableError::File {
             path: PathBuf::from(&runtime.path),
             reason: "not captured in the dump and no runtime file was given".into(),
-        },
-        Some(path) => match pe_from_file(path, runtime, given.as_ref()) {
-            Ok(t) => return Ok(t),
-            Err(e) => e,
-        },
+        }),
+        OnDisk::Path(Some(path)) => elf_symbols::read_file(path)
+            .map_err(|reason| DacTableError::File { path: path.to_path_buf(), reason })
+            .and_then(|bytes| pe_from_file(&bytes, path, runtime, given.as_ref())),
+        OnDisk::Loaded(binary) => pe_from_file(binary.bytes(), &binary.path, runtime, given.as_ref()),
+    };
+    let on_disk = match on_disk {
+        Ok(t) => return Ok(t),
+        Err(e) => e,
     };
     Err(DacTableError::BothFailed {
         module: module.to_string(),
@@ -234,50 +310,50 @@ fn read_pe(
 }
 
 fn pe_from_file(
+    bytes: &[u8],
     path: &Path,
     runtime: &ModuleRecord,
     version: Option<&RuntimeVersion>,
 ) -> Result<DacTable, DacTableError> {
-    let bytes = read_file(path)?;
     let name = path.display().to_string();
-    let (img, h) = file_image(&bytes, &name)?;
+    let image = PeImage::parse(bytes, Layout::File).map_err(|e| image_error(&name, bytes, e))?;
     let wrong = |reason: String| DacTableError::WrongFile { path: path.to_path_buf(), reason };
-    if let Some(ts) = runtime.timestamp.filter(|&ts| ts != h.timestamp) {
-        return Err(wrong(format!("PE timestamp {:#x}, the dump's module has {ts:#x}", h.timestamp)));
+    if let Some(ts) = runtime.timestamp.filter(|&ts| ts != image.timestamp) {
+        return Err(wrong(format!("PE timestamp {:#x}, the dump's module has {ts:#x}", image.timestamp)));
     }
-    if runtime.size != 0 && runtime.size != u64::from(h.size_of_image) {
+    if runtime.size != 0 && runtime.size != u64::from(image.size_of_image) {
         return Err(wrong(format!(
             "SizeOfImage {:#x}, the dump's module spans {:#x}",
-            h.size_of_image, runtime.size
+            image.size_of_image, runtime.size
         )));
     }
-    table_from_pe(&img, runtime.base, version, false)
+    table_from_pe(bytes, &image, &name, runtime.base, version, false)
 }
 
-/// The whole Windows route over one image: headers, target, version, names,
+/// The whole Windows route over one image: target, version, names,
 /// resource, header checks, section checks.
 fn table_from_pe(
-    img: &dyn ImageBytes,
+    src: &(impl Source + ?Sized),
+    image: &PeImage,
+    module: &str,
     base: u64,
     version: Option<&RuntimeVersion>,
     in_dump: bool,
 ) -> Result<DacTable, DacTableError> {
-    let module = img.module().to_string();
-    let h = PeHeaders::parse(img)?;
-    let target = match h.machine {
-        pe_image::MACHINE_AMD64 => Target::WindowsX64,
-        pe_image::MACHINE_I386 => Target::WindowsX86,
+    let img_err = |e: PeError| image_error(module, src, e);
+    let module = module.to_string();
+    let target = match image.machine {
+        pe::MACHINE_AMD64 => Target::WindowsX64,
+        pe::MACHINE_I386 => Target::WindowsX86,
         m => {
             return Err(DacTableError::UnsupportedTarget { module, reason: format!("PE machine {m:#x}") });
         }
     };
     let version = match version {
         Some(v) => v.clone(),
-        None => RuntimeVersion::new(pe_image::file_version(img, &h).map_err(|e| {
-            DacTableError::VersionUnknown {
-                module: module.clone(),
-                tried: format!("no file version in the dump's module list; version resource: {e}"),
-            }
+        None => RuntimeVersion::new(image.file_version(src).map_err(|e| DacTableError::VersionUnknown {
+            module: module.clone(),
+            tried: format!("no file version in the dump's module list; version resource: {}", img_err(e)),
         })?),
     };
     let (list, label) = names::select(&version, target).ok_or_else(|| DacTableError::UnsupportedVersion {
@@ -287,12 +363,14 @@ fn table_from_pe(
         known: names::known(),
     })?;
 
-    let res = pe_image::find_resource(img, &h, pe_image::RT_RCDATA, Some(pe_image::DAC_RESOURCE_NAME))?;
+    let res = image
+        .find_resource(src, ResourceKey::Id(pe::RT_RCDATA), Some(ResourceKey::Name(DAC_RESOURCE_NAME)))
+        .map_err(img_err)?;
     let at = format!("RVA {:#x}", res.rva);
     if (res.size as usize) < HEADER_SIZE || res.size > MAX_TABLE {
         return Err(error::malformed(&module, "DAC table resource", at, format!("size {} bytes", res.size)));
     }
-    let bytes = img.read_rva(u64::from(res.rva), res.size as usize, "DAC table resource")?;
+    let bytes = image.read(src, res.rva, res.size, "DAC table resource").map_err(img_err)?;
     let word = |i: usize| bytes.get(i * 4..i * 4 + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
     let (Some(num_globals), Some(num_vptrs)) = (word(0), word(1)) else {
         return Err(error::malformed(&module, "DAC table header", at, "truncated"));
@@ -318,31 +396,30 @@ fn table_from_pe(
             found_vptrs: num_vptrs,
         });
     }
-    if id[0] != h.timestamp {
+    if id[0] != image.timestamp {
         return Err(DacTableError::Inconsistent {
             module,
             name: "header".into(),
             rva: u64::from(res.rva),
-            reason: format!("table id {:#x} is not the image's PE timestamp {:#x}", id[0], h.timestamp),
+            reason: format!("table id {:#x} is not the image's PE timestamp {:#x}", id[0], image.timestamp),
         });
     }
     let rvas: Vec<u32> = (0..count as usize).filter_map(|i| word(6 + i)).collect();
-    let mut table = name_entries(list, &rvas, base, &module, u64::from(h.size_of_image))?;
+    let mut table = name_entries(list, &rvas, base, &module, u64::from(image.size_of_image))?;
     // The boundary between variables and functions is checked by where
     // each entry lands: code for functions, anything else for the rest.
     for (kind, group) in
         [("variable", &table.entries), ("function", &table.functions), ("vtable", &table.vtables)]
     {
         for e in group {
-            let sect = h.section_of(u64::from(e.rva));
+            let sect = image.section_at(e.rva);
             let ok = match (kind, sect) {
                 (_, None) => false,
                 ("function", Some(s)) => s.is_code(),
                 (_, Some(s)) => !s.is_code(),
             };
             if !ok {
-                let place =
-                    sect.map_or_else(|| "no section".to_string(), |s| format!("section {}", s.name()));
+                let place = sect.map_or_else(|| "no section".to_string(), |s| format!("section {}", s.name));
                 return Err(DacTableError::Inconsistent {
                     module,
                     name: e.name.to_string(),
@@ -413,26 +490,29 @@ fn name_entries(
 fn read_elf(
     dump: &Dump,
     runtime: &ModuleRecord,
-    runtime_file: Option<&Path>,
+    on_disk: OnDisk<'_>,
     version: Option<&RuntimeVersion>,
 ) -> Result<DacTable, DacTableError> {
     let module = runtime.path.as_str();
-    let path = runtime_file.map_or_else(|| PathBuf::from(&runtime.path), Path::to_path_buf);
-    let bytes = read_file(&path)?;
-    let name = path.display().to_string();
-    let elf = ElfFile::parse(&bytes, &name)?;
-    if let (Some(DebugId::BuildId(want)), Some(have)) = (&runtime.debug_id, &elf.build_id) {
-        if want == have {
-            // The file is the dumped build.
-        } else {
-            let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
-            return Err(DacTableError::WrongFile {
-                path,
-                reason: format!("build id {}, the dump's module has {}", hex(have), hex(want)),
-            });
+    let read;
+    let elf = match on_disk {
+        OnDisk::Loaded(binary) => binary,
+        OnDisk::Path(file) => {
+            let path = file.map_or_else(|| PathBuf::from(&runtime.path), Path::to_path_buf);
+            read = RuntimeBinary::read(&path).map_err(binary_error)?;
+            &read
         }
+    };
+    let path = elf.path.clone();
+    let name = path.display().to_string();
+    let Some(machine) = elf.elf_machine else {
+        return Err(error::malformed(&name, "ELF identification", "file offset 0x0".into(), "no ELF magic"));
+    };
+    if elf.load_end <= elf.load_start {
+        return Err(error::malformed(&name, "program headers", "the file".into(), "no PT_LOAD segment"));
     }
-    let target = match elf.machine {
+    elf.check_build(runtime).map_err(binary_error)?;
+    let target = match machine {
         EM_X86_64 => Target::LinuxX64,
         m => {
             return Err(DacTableError::UnsupportedTarget {
@@ -443,12 +523,12 @@ fn read_elf(
     };
     let version = match version {
         Some(v) => v.clone(),
-        None => sccsid_in_dump(dump, runtime).or_else(|| find_sccsid(&bytes)).ok_or_else(|| {
-            DacTableError::VersionUnknown {
+        None => discover::sccsid_in_dump(dump, runtime)
+            .or_else(|| discover::find_sccsid(elf.bytes()))
+            .ok_or_else(|| DacTableError::VersionUnknown {
                 module: module.to_string(),
                 tried: format!("no @(#)Version string in the module's dump memory or in {name}"),
-            }
-        })?,
+            })?,
     };
     let (list, label) = names::select(&version, target).ok_or_else(|| DacTableError::UnsupportedVersion {
         module: module.to_string(),
@@ -456,9 +536,6 @@ fn read_elf(
         target: target.to_string(),
         known: names::known(),
     })?;
-    if !elf.has_symbols() {
-        return Err(DacTableError::SymbolNotFound { path, symbol: "g_dacTable" });
-    }
     let sym = elf
         .symbol("g_dacTable")
         .ok_or_else(|| DacTableError::SymbolNotFound { path: path.clone(), symbol: "g_dacTable" })?;
@@ -493,7 +570,7 @@ fn read_elf(
             reason: "slot is 0: g_dacTable was not filled (runtime not started?)".into(),
         });
     }
-    table.symbol_checked = cross_check(&elf, &table, module)?;
+    table.symbol_checked = cross_check(elf, &table, module)?;
     table.source = TableSource::ElfSymbol { file: path };
     table.target = target;
     table.version = version;
@@ -503,23 +580,18 @@ fn read_elf(
 
 /// Compares every variable and vtable with the ELF symbol of the same name;
 /// returns how many were confirmed.
-fn cross_check(elf: &ElfFile<'_>, table: &DacTable, module: &str) -> Result<usize, DacTableError> {
-    let vars: Vec<(String, &DacEntry, u64)> =
-        table.entries.iter().map(|e| (mangle_variable(e.name), e, 0)).collect();
-    let vtabs: Vec<(String, &DacEntry, u64)> =
-        table.vtables.iter().map(|e| (mangle_vtable(e.name), e, 16)).collect();
-    let all: Vec<&(String, &DacEntry, u64)> = vars.iter().chain(vtabs.iter()).collect();
-    let wanted: Vec<&str> = all.iter().map(|(m, _, _)| m.as_str()).collect();
-    let found = elf.symbols(&wanted);
+fn cross_check(elf: &RuntimeBinary, table: &DacTable, module: &str) -> Result<usize, DacTableError> {
+    let vars = table.entries.iter().map(|e| (mangle_variable(e.name), e, 0u64));
+    let all = vars.chain(table.vtables.iter().map(|e| (mangle_vtable(e.name), e, 16)));
     let mut checked = 0usize;
     for (mangled, e, point) in all {
-        let Some(sym) = found.get(mangled) else { continue };
-        let value = sym.value.wrapping_add(*point).wrapping_sub(elf.load_start);
+        let Some(sym) = elf.symbol(&mangled) else { continue };
+        let value = sym.value.wrapping_add(point).wrapping_sub(elf.load_start);
         if value != u64::from(e.rva) {
             return Err(DacTableError::SymbolMismatch {
                 module: module.to_string(),
                 name: e.name,
-                symbol: mangled.clone(),
+                symbol: mangled,
                 table: u64::from(e.rva),
                 value,
             });
@@ -527,4 +599,23 @@ fn cross_check(elf: &ElfFile<'_>, table: &DacTable, module: &str) -> Result<usiz
         checked += 1;
     }
     Ok(checked)
+}
+
+/// The route's error for the runtime binary's: unreadable → [`DacTableError::File`],
+/// another build → [`DacTableError::WrongFile`], damaged → [`DacTableError::Malformed`].
+fn binary_error(e: SymbolRouteError) -> DacTableError {
+    match e {
+        SymbolRouteError::WrongBuild { path, found, expected } => DacTableError::WrongFile {
+            path,
+            reason: format!("build id {found}, the dump's module has {expected}"),
+        },
+        SymbolRouteError::Malformed { path, reason } => {
+            error::malformed(&path.display().to_string(), "object file", "its headers".into(), reason)
+        }
+        SymbolRouteError::Unreadable { path, reason } => DacTableError::File { path, reason },
+        SymbolRouteError::NotFound(paths) => DacTableError::File {
+            path: paths.into_iter().next().unwrap_or_default(),
+            reason: "not found".into(),
+        },
+    }
 }
