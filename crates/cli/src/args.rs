@@ -150,6 +150,17 @@ pub enum Command {
         #[arg(long)]
         nested: bool,
     },
+    /// A session in SOS's command language (`!dumpheap -stat`, `~*e !clrstack`,
+    /// …), like `dotnet-dump analyze`: `-c` commands, then a prompt (or the
+    /// commands piped to stdin).
+    Analyze {
+        /// The dump to read.
+        #[command(flatten)]
+        dump: DumpArg,
+        /// A command to run first (repeatable, in order; `exit` ends the session).
+        #[arg(short = 'c', long = "command", value_name = "COMMAND")]
+        commands: Vec<String>,
+    },
     /// Duplicate strings (value, count, bytes wasted) and the longest strings.
     Strings {
         /// The dump to read.
@@ -229,7 +240,8 @@ impl Command {
             Command::Do { dump, .. }
             | Command::Da { dump, .. }
             | Command::Strings { dump, .. }
-            | Command::Pe { dump, .. } => &dump.dump,
+            | Command::Pe { dump, .. }
+            | Command::Analyze { dump, .. } => &dump.dump,
         }
     }
 }

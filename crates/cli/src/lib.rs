@@ -17,6 +17,7 @@ mod commands;
 pub mod exit;
 mod output;
 mod progress;
+pub mod sos;
 
 use clap::Parser;
 use exit::{CliError, ExitCode};

@@ -1,5 +1,6 @@
 //! One module per command; each opens nothing itself but receives the dump.
 
+mod analyze;
 mod clrthreads;
 mod da;
 mod dumpheap;
@@ -43,6 +44,7 @@ pub fn dispatch(cmd: &Command, opts: &Options, io: Io<'_>) -> Result<ExitCode, C
             da::run(&ctx, *address, *start, *length, *details)
         }
         Command::Strings { top, .. } => strings::run(&ctx, *top),
+        Command::Analyze { commands, .. } => analyze::run(&ctx, commands),
         Command::Pe { address, thread, all, nested, .. } => {
             pe::run(&ctx, &pe::Request { address: *address, thread: *thread, all: *all, nested: *nested })
         }
