@@ -161,6 +161,16 @@ pub enum Command {
         #[arg(short = 'c', long = "command", value_name = "COMMAND")]
         commands: Vec<String>,
     },
+    /// Budgets for CI: measures each rule of a TOML rules file on the dump;
+    /// exit code 0 when all pass, 6 when any fails.
+    Check {
+        /// The dump to read.
+        #[command(flatten)]
+        dump: DumpArg,
+        /// The rules file (TOML, `[[rule]]` tables; see the README).
+        #[arg(long, value_name = "FILE")]
+        rules: PathBuf,
+    },
     /// Duplicate strings (value, count, bytes wasted) and the longest strings.
     Strings {
         /// The dump to read.
@@ -241,7 +251,8 @@ impl Command {
             | Command::Da { dump, .. }
             | Command::Strings { dump, .. }
             | Command::Pe { dump, .. }
-            | Command::Analyze { dump, .. } => &dump.dump,
+            | Command::Analyze { dump, .. }
+            | Command::Check { dump, .. } => &dump.dump,
         }
     }
 }

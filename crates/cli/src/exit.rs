@@ -17,6 +17,8 @@ pub enum ExitCode {
     /// The question has no answer in this dump (e.g. no exception stream,
     /// an address that is not captured).
     NotFound = 5,
+    /// `check`: at least one rule failed.
+    CheckFailed = 6,
 }
 
 /// Why a command failed.
@@ -37,6 +39,14 @@ pub enum CliError {
     /// The dump has no answer to this question.
     #[error("{0}")]
     NotFound(String),
+    /// The rules file of `check` is unreadable or wrong.
+    #[error("rules file {path}: {reason}")]
+    Rules {
+        /// The file.
+        path: String,
+        /// What is wrong, and where.
+        reason: String,
+    },
     /// Writing the output failed (e.g. a closed pipe).
     #[error("cannot write output")]
     Output(#[from] std::io::Error),
@@ -51,6 +61,7 @@ impl CliError {
         match self {
             CliError::Dump { .. } => ExitCode::DumpUnreadable,
             CliError::NotFound(_) => ExitCode::NotFound,
+            CliError::Rules { .. } => ExitCode::Usage,
             CliError::Clr(e) => match e {
                 clr_heap::ClrError::NoRuntime { .. }
                 | clr_heap::ClrError::Unsupported(_)

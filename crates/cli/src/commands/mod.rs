@@ -1,6 +1,7 @@
 //! One module per command; each opens nothing itself but receives the dump.
 
 mod analyze;
+mod check;
 mod clrthreads;
 mod da;
 mod dumpheap;
@@ -45,6 +46,7 @@ pub fn dispatch(cmd: &Command, opts: &Options, io: Io<'_>) -> Result<ExitCode, C
         }
         Command::Strings { top, .. } => strings::run(&ctx, *top),
         Command::Analyze { commands, .. } => analyze::run(&ctx, commands),
+        Command::Check { rules, .. } => check::run(&ctx, rules),
         Command::Pe { address, thread, all, nested, .. } => {
             pe::run(&ctx, &pe::Request { address: *address, thread: *thread, all: *all, nested: *nested })
         }
