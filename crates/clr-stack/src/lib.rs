@@ -33,18 +33,28 @@
 //! ```
 
 pub mod calibrate;
+pub mod code_map;
 pub mod exception;
+pub mod frames;
 pub mod method;
+pub mod native_array;
+pub mod nibble;
 pub mod objects;
+pub mod r2r;
+pub mod roots;
+pub mod stack;
 pub mod stack_trace;
 pub mod state;
 pub mod store;
 pub mod threads;
+pub mod unwind;
 
 pub use calibrate::ThreadLayout;
+pub use code_map::{CodeInfo, CodeKind, CodeMap};
 pub use exception::{ExceptionInfo, Exceptions};
 pub use method::{MethodName, Methods};
 pub use objects::Objects;
+pub use stack::{Frame, FrameKind, StackWalker, ThreadStack};
 pub use stack_trace::{StackFrame, StackTrace};
 pub use state::ThreadState;
 pub use store::{StoreCounts, ThreadStore};

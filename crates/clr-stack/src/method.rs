@@ -62,6 +62,11 @@ impl<'t, 'a> Methods<'t, 'a> {
         Methods { types, cache: RefCell::default() }
     }
 
+    /// The type system the names come from.
+    pub fn types(&self) -> &'t TypeSystem<'a> {
+        self.types
+    }
+
     /// The name of the method whose MethodDesc is at `md`, or why not.
     pub fn name(&self, md: u64) -> Result<MethodName, String> {
         if let Some(v) = self.cache.borrow().get(&md) {

@@ -1,0 +1,427 @@
+//! A thread's stack, frame by frame (`!clrstack`), without the DAC.
+//!
+//! The walk starts at the thread's registers and repeats one step:
+//!
+//! * **managed code** (found by [`CodeMap`]): x64 unwinds through the
+//!   method's `UNWIND_INFO` ([`unwind::x64`]); x86 follows the EBP chain,
+//!   scanning the slots below the next link for return addresses of
+//!   methods without an EBP frame;
+//! * **native code**: Windows x64 unwinds through the module's `.pdata`;
+//!   elsewhere the frame-pointer chain is followed while each link is
+//!   above the last and its return address is a call site in known code;
+//! * when neither works, the next explicit runtime Frame above SP is the
+//!   bridge: an active `InlinedCallFrame` gives the caller's registers; any
+//!   other Frame is crossed by scanning upward from it for a validated
+//!   return address into managed code.
+//!
+//! A frame reached only by scanning, or through a precompiled function that
+//! is not a method entry, or by an unwind that had to infer the frame
+//! register, is **marked** (`certain: false`) with the reason, and so is
+//! every frame derived from it. The walk is bounded ([`MAX_FRAMES`]) and
+//! stops when SP does not advance or leaves the stack.
+
+use crate::code_map::{CodeKind, CodeMap};
+use crate::frames::{ExplicitFrame, FrameTypes};
+use crate::method::MethodName;
+use crate::unwind::pdata::NativeUnwind;
+use crate::unwind::{RBP, Regs, is_return_address, x64};
+use clr_heap::Runtime;
+use dump_format::ThreadRecord;
+use dump_format::model::OsFamily;
+
+/// Most frames reported per thread.
+pub const MAX_FRAMES: usize = 512;
+/// How far above SP a scan for a return address looks (bytes).
+const SCAN_LIMIT: u64 = 64 << 10;
+/// Largest stack assumed when the dump does not bound it.
+const MAX_STACK: u64 = 16 << 20;
+
+/// What one row of a stack is.
+#[derive(Debug, Clone)]
+pub enum FrameKind {
+    /// A managed method.
+    Managed {
+        /// The method, or why it has no name.
+        method: Result<MethodName, String>,
+        /// JIT'd or precompiled.
+        code: CodeKind,
+        /// The method's first instruction.
+        start: u64,
+    },
+    /// An explicit runtime Frame (`[InlinedCallFrame: addr]`).
+    Explicit(ExplicitFrame),
+    /// Native code: the module (file name) and the offset in it, when known.
+    Native {
+        /// Module file name.
+        module: Option<String>,
+        /// Offset from the module base.
+        offset: u64,
+    },
+}
+
+/// How a row was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    /// The thread's registers.
+    Context,
+    /// Unwind data (`UNWIND_INFO`, `.pdata`).
+    Unwind,
+    /// A frame-pointer chain link.
+    FramePointer,
+    /// An explicit runtime Frame.
+    RuntimeFrame,
+    /// A word of the stack that passed the call-site check.
+    Scan,
+}
+
+/// One row: `Child SP`, `IP`, and what is there.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    /// The frame's stack pointer (for explicit Frames: their address).
+    pub sp: u64,
+    /// The instruction pointer (0 for explicit Frames).
+    pub ip: u64,
+    /// What the row is.
+    pub kind: FrameKind,
+    /// How it was found.
+    pub found: Found,
+    /// False when the unwinder is unsure (see `note`).
+    pub certain: bool,
+    /// Why a row is marked.
+    pub note: Option<String>,
+}
+
+/// A walked stack.
+#[derive(Debug, Clone)]
+pub struct ThreadStack {
+    /// OS thread id.
+    pub os_id: u32,
+    /// `[SP, end)` of the stack walked.
+    pub range: (u64, u64),
+    /// The rows, innermost first.
+    pub frames: Vec<Frame>,
+    /// Why the walk stopped, when not at the stack's end.
+    pub stopped: Option<String>,
+}
+
+/// The stack walker of one runtime.
+pub struct StackWalker<'c, 'm, 't, 'a> {
+    rt: &'a Runtime<'a>,
+    code: &'c CodeMap<'m, 't, 'a>,
+    /// Frame types and their checks.
+    pub frame_types: FrameTypes,
+    native: NativeUnwind,
+    x64: bool,
+    windows: bool,
+}
+
+impl<'c, 'm, 't, 'a> StackWalker<'c, 'm, 't, 'a> {
+    /// A walker over `code`'s runtime.
+    pub fn new(code: &'c CodeMap<'m, 't, 'a>) -> Self {
+        let rt = code.methods().types().runtime();
+        StackWalker {
+            rt,
+            code,
+            frame_types: FrameTypes::new(rt),
+            native: NativeUnwind::default(),
+            x64: rt.layout.ptr == 8,
+            windows: rt.dump.system().os == OsFamily::Windows,
+        }
+    }
+
+    /// `[SP, end)`: the stack the dump holds for `t` (its recorded stack,
+    /// else the captured region holding SP, bounded).
+    pub fn stack_range(&self, t: &ThreadRecord) -> Option<(u64, u64)> {
+        let sp = t.context.as_ref()?.stack_pointer();
+        let end = match t.stack {
+            Some((lo, n)) if sp >= lo && sp < lo.saturating_add(n) => lo.saturating_add(n),
+            _ => {
+                let mem = self.rt.dump.memory();
+                sp.saturating_add(mem.readable_len(sp).min(MAX_STACK))
+            }
+        };
+        Some((sp, end))
+    }
+
+    /// Walks the stack of OS thread `t`; `thread` is its runtime `Thread`
+    /// and `first_frame` its `m_pFrame`, when it is a managed thread.
+    pub fn walk(&mut self, t: &ThreadRecord, thread: Option<(u64, u64)>) -> ThreadStack {
+        let mut st = ThreadStack { os_id: t.id, range: (0, 0), frames: Vec::new(), stopped: None };
+        let (Some(ctx), Some(range)) = (t.context.as_ref(), self.stack_range(t)) else {
+            st.stopped = Some("no registers or stack in the dump".into());
+            return st;
+        };
+        st.range = range;
+        let explicit = match thread {
+            Some((th, first)) => self.frame_types.chain(self.rt, th, first, range),
+            None => Vec::new(),
+        };
+        let mut w = Walk { regs: Regs::from_context(ctx), certain: true, found: Found::Context, note: None };
+        let mut rows = Vec::new();
+        let mut stopped = None;
+        while rows.len() < MAX_FRAMES {
+            let before = w.regs.sp;
+            if w.regs.ip == 0 || before < range.0 || before >= range.1 {
+                break;
+            }
+            match self.step(&mut w, &explicit, range, &mut rows) {
+                Ok(()) => {}
+                Err(why) => {
+                    // Past the last runtime Frame there is only the thread's native start.
+                    if explicit.iter().any(|f| f.address >= w.regs.sp) {
+                        stopped = Some(why);
+                    }
+                    break;
+                }
+            }
+            if w.regs.sp <= before {
+                stopped = Some(format!("SP did not advance at {before:#x}"));
+                break;
+            }
+        }
+        if rows.len() >= MAX_FRAMES {
+            stopped = Some(format!("more than {MAX_FRAMES} frames"));
+        }
+        // Explicit Frames go where their address puts them.
+        for f in explicit.into_iter().filter(|f| f.name != Some("InlinedCallFrame") || f.resume.is_some()) {
+            let at = rows.partition_point(|r: &Frame| r.sp <= f.address);
+            let row = Frame {
+                sp: f.address,
+                ip: 0,
+                kind: FrameKind::Explicit(f),
+                found: Found::RuntimeFrame,
+                certain: true,
+                note: None,
+            };
+            rows.insert(at, row);
+        }
+        st.frames = rows;
+        st.stopped = stopped;
+        st
+    }
+
+    /// Emits the row for the current registers and moves them to the caller.
+    fn step(
+        &self,
+        w: &mut Walk,
+        explicit: &[ExplicitFrame],
+        range: (u64, u64),
+        rows: &mut Vec<Frame>,
+    ) -> Result<(), String> {
+        let mem = self.rt.dump.memory();
+        let ip = w.regs.ip;
+        if let Some(ci) = self.code.lookup(ip) {
+            let mut note = w.note.take();
+            if !ci.exact {
+                w.certain = false;
+                note.get_or_insert_with(|| {
+                    "precompiled code outside a method entry (funclet or generic instantiation)".into()
+                });
+            }
+            let kind = FrameKind::Managed { method: ci.method.clone(), code: ci.kind, start: ci.start };
+            rows.push(Frame { sp: w.regs.sp, ip, kind, found: w.found, certain: w.certain, note });
+            if self.x64 {
+                let Some(rf) = ci.unwind else {
+                    return self.bridge(w, explicit, range, "managed code without unwind data");
+                };
+                let step = x64::unwind(&mem, &rf, &mut w.regs)?;
+                w.regs.clobber_volatile(self.windows);
+                if step.fp_inferred {
+                    w.mark("frame register unknown: SP taken as after the prolog");
+                }
+                w.found = Found::Unwind;
+                return Ok(());
+            }
+            return self.x86_managed_step(w, explicit, range);
+        }
+        let module = self.rt.dump.modules().iter().find(|m| ip >= m.base && ip < m.end());
+        let kind = FrameKind::Native {
+            module: module.map(|m| m.file_name().to_string()),
+            offset: module.map_or(ip, |m| ip - m.base),
+        };
+        rows.push(Frame { sp: w.regs.sp, ip, kind, found: w.found, certain: w.certain, note: w.note.take() });
+        if self.x64
+            && self.windows
+            && let Some(rf) = self.native.lookup(self.rt.dump, ip)
+            && x64::unwind(&mem, &rf, &mut w.regs).is_ok()
+        {
+            w.regs.clobber_volatile(true);
+            w.found = Found::Unwind;
+            return Ok(());
+        }
+        if !self.windows && self.fp_step(w, explicit, range) {
+            return Ok(());
+        }
+        self.bridge(w, explicit, range, "native code without unwind data")
+    }
+
+    /// Follows the frame-pointer link: `[fp]` = caller's FP, `[fp+ptr]` = return address.
+    fn fp_step(&self, w: &mut Walk, explicit: &[ExplicitFrame], range: (u64, u64)) -> bool {
+        let before = w.regs.sp;
+        let mem = self.rt.dump.memory();
+        let p = self.rt.layout.ptr;
+        let Some(fp) = w.regs.fp() else { return false };
+        if fp < w.regs.sp || fp >= range.1 {
+            return false;
+        }
+        let (Ok(saved), Ok(ret)) = (mem.ptr(fp), mem.ptr(fp + p)) else { return false };
+        if !self.is_code(ret) || !is_return_address(&mem, ret) {
+            return false;
+        }
+        w.regs = Regs::new(ret, fp + 2 * p);
+        w.regs.set(RBP, Some(saved));
+        w.found = Found::FramePointer;
+        // A managed caller right above a runtime Frame is where the runtime
+        // says managed code called native code: the chain is confirmed there.
+        if self.code.is_managed(ret) && explicit_between(explicit, before, fp) {
+            w.certain = true;
+            w.note = None;
+        }
+        true
+    }
+
+    /// x86 managed code: the EBP chain, with the slots below its next link
+    /// scanned for callers that keep no EBP frame (those rows are marked).
+    fn x86_managed_step(
+        &self,
+        w: &mut Walk,
+        explicit: &[ExplicitFrame],
+        range: (u64, u64),
+    ) -> Result<(), String> {
+        let mem = self.rt.dump.memory();
+        let fp = w.regs.fp().filter(|&fp| fp >= w.regs.sp && fp < range.1);
+        let limit = fp.map_or(w.regs.sp.saturating_add(SCAN_LIMIT), |fp| fp + 4).min(range.1);
+        // The current frame's own return address is the first call site above SP.
+        if let Some(slot) = self.scan(w.regs.sp, limit, true) {
+            if Some(slot) != fp.map(|f| f + 4) {
+                let ip = mem.ptr(slot).map_err(|e| e.to_string())?;
+                let ebp = w.regs.fp();
+                w.regs = Regs::new(ip, slot + 4);
+                w.regs.set(RBP, ebp);
+                w.found = Found::Scan;
+                w.mark("return address found by scanning (method without an EBP frame?)");
+                return Ok(());
+            }
+        }
+        if fp.is_some() && self.fp_step(w, explicit, range) {
+            return Ok(());
+        }
+        Err("no EBP link and no return address above the managed frame".into())
+    }
+
+    /// Crosses native code: an active `InlinedCallFrame`, else the first
+    /// frame-pointer chain above SP, else a scan above the next Frame.
+    fn bridge(
+        &self,
+        w: &mut Walk,
+        explicit: &[ExplicitFrame],
+        range: (u64, u64),
+        why: &str,
+    ) -> Result<(), String> {
+        let mem = self.rt.dump.memory();
+        let p = self.rt.layout.ptr;
+        let sp = w.regs.sp;
+        let next = explicit.iter().find(|f| f.address >= sp);
+        if let Some(r) = next.and_then(|f| f.resume).filter(|r| r.sp > sp && r.sp < range.1) {
+            w.regs = Regs::new(r.ip, r.sp);
+            w.regs.set(RBP, Some(r.fp));
+            w.found = Found::RuntimeFrame;
+            w.certain = true;
+            w.note = None;
+            return Ok(());
+        }
+        // Windows x64 code keeps no frame-pointer chain; elsewhere native code does.
+        if !(self.x64 && self.windows)
+            && let Some(link) = self.chain_scan(sp, sp.saturating_add(SCAN_LIMIT).min(range.1), range)
+        {
+            let (saved, ret) = (mem.ptr(link).unwrap_or(0), mem.ptr(link + p).unwrap_or(0));
+            w.regs = Regs::new(ret, link + 2 * p);
+            w.regs.set(RBP, Some(saved));
+            w.found = Found::FramePointer;
+            w.mark(&format!("{why}: frame-pointer chain found by scanning at {link:#x}"));
+            return Ok(());
+        }
+        if let Some(f) = next {
+            let limit = f.address.saturating_add(SCAN_LIMIT).min(range.1);
+            if let Some(slot) = self.scan(f.address, limit, true) {
+                let ip = mem.ptr(slot).map_err(|e| e.to_string())?;
+                w.regs = Regs::new(ip, slot + p);
+                w.found = Found::Scan;
+                w.mark(&format!(
+                    "{why}: return address found by scanning above [{}: {:#x}]",
+                    f.label(),
+                    f.address
+                ));
+                return Ok(());
+            }
+        }
+        Err(format!("{why}; no runtime Frame or frame-pointer chain above {sp:#x}"))
+    }
+
+    /// The first frame-pointer link `[s] = fp, [s+ptr] = return address` in
+    /// `[from, to)` whose next link is valid too (two links: one word pair
+    /// that merely looks like a link is common, two chained ones are not).
+    fn chain_scan(&self, from: u64, to: u64, range: (u64, u64)) -> Option<u64> {
+        let mem = self.rt.dump.memory();
+        let p = self.rt.layout.ptr;
+        let link = |s: u64| {
+            let (fp, ret) = (mem.ptr(s).ok()?, mem.ptr(s + p).ok()?);
+            (fp > s && fp < range.1 && fp % p == 0 && self.is_code(ret) && is_return_address(&mem, ret))
+                .then_some(fp)
+        };
+        let mut s = from.next_multiple_of(p);
+        while s < to {
+            if let Some(fp) = link(s)
+                && (link(fp).is_some() || mem.ptr(fp).ok() == Some(0))
+            {
+                return Some(s);
+            }
+            s += p;
+        }
+        None
+    }
+
+    /// The first slot in `[from, to)` holding a return address (into managed
+    /// code only, when `managed`) that follows a call instruction.
+    fn scan(&self, from: u64, to: u64, managed: bool) -> Option<u64> {
+        let mem = self.rt.dump.memory();
+        let p = self.rt.layout.ptr;
+        let mut a = from.next_multiple_of(p);
+        while a < to {
+            if let Ok(v) = mem.ptr(a) {
+                let code = if managed { self.code.lookup(v).is_some() } else { self.is_code(v) };
+                if code && is_return_address(&mem, v) {
+                    return Some(a);
+                }
+            }
+            a += p;
+        }
+        None
+    }
+
+    /// Inside managed code or a module of the dump.
+    fn is_code(&self, a: u64) -> bool {
+        self.code.is_managed(a) || self.rt.dump.modules().iter().any(|m| a >= m.base && a < m.end())
+    }
+}
+
+/// Whether a runtime Frame lies in `[lo, hi)`.
+fn explicit_between(explicit: &[ExplicitFrame], lo: u64, hi: u64) -> bool {
+    explicit.iter().any(|f| f.address >= lo && f.address < hi)
+}
+
+/// The walk's state between steps.
+struct Walk {
+    regs: Regs,
+    certain: bool,
+    found: Found,
+    note: Option<String>,
+}
+
+impl Walk {
+    /// Marks this and every later frame as uncertain.
+    fn mark(&mut self, why: &str) {
+        self.certain = false;
+        self.note = Some(why.to_string());
+    }
+}

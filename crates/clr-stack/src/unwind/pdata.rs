@@ -1,0 +1,49 @@
+//! Native x64 code on Windows: the `RUNTIME_FUNCTION`s of the module's
+//! exception directory (`.pdata`), read from the image as mapped in the
+//! dump. A module whose directory was not captured has no entries; its
+//! frames are then crossed by the runtime's explicit Frames or by scanning.
+
+use crate::code_map::RuntimeFunction;
+use clr_heap::pe::{FnSource, Layout, PeImage};
+use dump_format::Dump;
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+/// Largest exception directory read (entries of 12 bytes).
+const MAX_PDATA: u32 = 64 << 20;
+
+/// Per-module `.pdata` tables, read on first use.
+#[derive(Default)]
+pub struct NativeUnwind {
+    tables: RefCell<HashMap<u64, Vec<(u32, u32, u32)>>>,
+}
+
+impl NativeUnwind {
+    /// The `.pdata` entry covering `ip`, when its module and table are in the dump.
+    pub fn lookup(&self, dump: &Dump, ip: u64) -> Option<RuntimeFunction> {
+        let m = dump.modules().iter().find(|m| ip >= m.base && ip < m.end())?;
+        let base = m.base;
+        let mut tables = self.tables.borrow_mut();
+        let t = tables.entry(base).or_insert_with(|| read(dump, base).unwrap_or_default());
+        let rva = u32::try_from(ip - base).ok()?;
+        let i = t.partition_point(|e| e.0 <= rva).checked_sub(1)?;
+        let (b, e, u) = t[i];
+        (rva < e).then_some(RuntimeFunction { base, begin: b, end: e, unwind: u })
+    }
+}
+
+fn read(dump: &Dump, base: u64) -> Option<Vec<(u32, u32, u32)>> {
+    let mem = dump.memory();
+    let src =
+        FnSource(|o: u64, b: &mut [u8]| mem.read_into(base.wrapping_add(o), b).map_err(|e| e.to_string()));
+    let img = PeImage::parse(&src, Layout::Mapped).ok()?;
+    let d = img.exception_directory();
+    if d.is_empty() || d.size > MAX_PDATA {
+        return None;
+    }
+    let raw = img.read(&src, d.rva, d.size - d.size % 12, ".pdata").ok()?;
+    let w = |c: &[u8], o: usize| u32::from_le_bytes([c[o], c[o + 1], c[o + 2], c[o + 3]]);
+    let mut v: Vec<(u32, u32, u32)> = raw.chunks_exact(12).map(|c| (w(c, 0), w(c, 4), w(c, 8))).collect();
+    v.sort_unstable();
+    Some(v)
+}
