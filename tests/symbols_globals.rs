@@ -30,7 +30,8 @@ const GLOBALS: &[&str] = &[
 
 fn runtime_dir(dir: &std::path::Path) -> PathBuf {
     let info: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("info.json")).expect("info.json")).expect("json");
+        serde_json::from_str(&std::fs::read_to_string(dir.join("info.json")).expect("info.json"))
+            .expect("json");
     dir.join(info["runtime_dir"].as_str().expect("runtime_dir"))
 }
 
@@ -40,7 +41,8 @@ fn libcoreclr_globals_from_the_symbol_path_equal_clr_heaps() {
         let Some(dir) = testkit::generated(name) else { continue };
         let dump = dump_format::Dump::open(dir.join("core")).expect("open dump");
         let rt = clr_heap::Runtime::open(&dump, &testkit::clr_options(&dir)).expect("runtime");
-        let coreclr = dump.modules().iter().find(|m| m.file_name() == "libcoreclr.so").expect("libcoreclr.so");
+        let coreclr =
+            dump.modules().iter().find(|m| m.file_name() == "libcoreclr.so").expect("libcoreclr.so");
 
         let rdir = runtime_dir(&dir);
         let path = SymbolPath::parse(&rdir.display().to_string()).expect("path");

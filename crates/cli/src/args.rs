@@ -28,6 +28,11 @@ pub struct Cli {
     /// signature scan (the route for dumps whose runtime tables are missing).
     #[arg(long, global = true)]
     pub ignore_tables: bool,
+    /// Where symbol files are, in WinDbg's grammar: `srv*CACHE*URL`,
+    /// `cache*DIR`, directories, `;`-separated (default: `_NT_SYMBOL_PATH`).
+    /// Servers are contacted only by `symbols --fetch`.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub symbol_path: Option<String>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -180,6 +185,17 @@ pub enum Command {
         #[arg(long, default_value_t = 20)]
         top: usize,
     },
+    /// Per module: the symbol file it needs (PDB GUID/age, ELF build id) and
+    /// where the symbol path has it; `--fetch` downloads from its servers.
+    Symbols {
+        /// The dump to read.
+        #[command(flatten)]
+        dump: DumpArg,
+        /// Download what is missing from the servers the symbol path names
+        /// (without it, no network is used).
+        #[arg(long)]
+        fetch: bool,
+    },
 }
 
 /// `dumpheap` options (SOS names).
@@ -252,7 +268,8 @@ impl Command {
             | Command::Strings { dump, .. }
             | Command::Pe { dump, .. }
             | Command::Analyze { dump, .. }
-            | Command::Check { dump, .. } => &dump.dump,
+            | Command::Check { dump, .. }
+            | Command::Symbols { dump, .. } => &dump.dump,
         }
     }
 }

@@ -47,6 +47,9 @@ pub enum CliError {
         /// What is wrong, and where.
         reason: String,
     },
+    /// The symbol path does not follow WinDbg's grammar.
+    #[error("symbol path")]
+    Symbols(#[from] symbols::Error),
     /// Writing the output failed (e.g. a closed pipe).
     #[error("cannot write output")]
     Output(#[from] std::io::Error),
@@ -61,7 +64,7 @@ impl CliError {
         match self {
             CliError::Dump { .. } => ExitCode::DumpUnreadable,
             CliError::NotFound(_) => ExitCode::NotFound,
-            CliError::Rules { .. } => ExitCode::Usage,
+            CliError::Rules { .. } | CliError::Symbols(_) => ExitCode::Usage,
             CliError::Clr(e) => match e {
                 clr_heap::ClrError::NoRuntime { .. }
                 | clr_heap::ClrError::Unsupported(_)

@@ -40,6 +40,7 @@ where
                     assembly_dirs: cli.assembly_dir.clone(),
                     ignore_tables: cli.ignore_tables,
                 },
+                symbol_path: cli.symbol_path.clone(),
             };
             match commands::dispatch(&cli.command, &opts, commands::Io { out, err }) {
                 Ok(code) => code,

@@ -19,6 +19,8 @@ pub struct Options {
     pub strict: bool,
     /// Where the runtime binary and assemblies may be found.
     pub clr: clr_heap::Options,
+    /// `--symbol-path`, when given (else `_NT_SYMBOL_PATH`).
+    pub symbol_path: Option<String>,
 }
 
 /// The JSON envelope every command prints.

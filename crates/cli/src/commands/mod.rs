@@ -16,6 +16,7 @@ mod pe;
 mod runaway;
 mod runtime;
 mod strings;
+mod symbols;
 mod threads;
 
 use crate::args::Command;
@@ -47,6 +48,7 @@ pub fn dispatch(cmd: &Command, opts: &Options, io: Io<'_>) -> Result<ExitCode, C
         Command::Strings { top, .. } => strings::run(&ctx, *top),
         Command::Analyze { commands, .. } => analyze::run(&ctx, commands),
         Command::Check { rules, .. } => check::run(&ctx, rules),
+        Command::Symbols { fetch, .. } => symbols::run(&ctx, *fetch),
         Command::Pe { address, thread, all, nested, .. } => {
             pe::run(&ctx, &pe::Request { address: *address, thread: *thread, all: *all, nested: *nested })
         }
