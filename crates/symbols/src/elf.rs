@@ -1,14 +1,20 @@
 //! ELF symbol tables (`.symtab` and `.dynsym`) of a binary on disk, through
 //! the `object` crate. This is the one reader of ELF symbols in the
-//! workspace: clr-heap's route to the runtime's globals uses it too.
+//! workspace: clr-heap's route to the runtime's globals uses it too. Other
+//! object formats `object` reads parse as well (no machine, their own
+//! symbol tables), so a caller handed a PE file gets an answer, not an error.
 
 use crate::error::{Error, Result};
 use crate::table::{AddressTable, Function};
+use object::read::elf::FileHeader;
 use object::{Object, ObjectSegment, ObjectSymbol, SymbolKind};
 use std::path::{Path, PathBuf};
 
 /// Largest ELF file read (libcoreclr.so with symbols is ~ 100 MB).
 pub const MAX_ELF_BYTES: u64 = 2 << 30;
+/// Largest segment alignment honoured when finding where the first segment
+/// was mapped (a larger `p_align` is still mapped at page granularity).
+const MAX_PAGE: u64 = 1 << 16;
 
 /// What a symbol names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +38,8 @@ pub struct ElfSymbol {
     pub size: u64,
     /// Function, data or other.
     pub kind: SymKind,
+    /// From `.dynsym` (else `.symtab`).
+    pub dynamic: bool,
 }
 
 /// The symbols and identity of one ELF file.
@@ -39,12 +47,18 @@ pub struct ElfSymbol {
 pub struct ElfSymbols {
     /// The file read.
     pub path: PathBuf,
+    /// ELF `e_machine`; `None` when the file is not ELF.
+    pub machine: Option<u16>,
     /// Its GNU build id.
     pub build_id: Option<Vec<u8>>,
-    /// The lowest `PT_LOAD` address, page-aligned: where the module's base
-    /// in the process corresponds (bias = base − link_base).
-    pub link_base: u64,
-    /// Defined symbols of both tables, deduplicated, sorted by address.
+    /// The lowest loadable segment address, rounded down to its alignment
+    /// (at most 64 KiB): where the module's base in the process corresponds
+    /// (bias = base − load_start).
+    pub load_start: u64,
+    /// End of the highest loadable segment in memory.
+    pub load_end: u64,
+    /// Defined, named symbols with an address: `.symtab`'s then `.dynsym`'s,
+    /// each in file order (a name's first entry is `.symtab`'s).
     pub symbols: Vec<ElfSymbol>,
 }
 
@@ -53,7 +67,7 @@ impl ElfSymbols {
     ///
     /// ```no_run
     /// let s = symbols::elf::ElfSymbols::open("/usr/lib/libcoreclr.so".as_ref())?;
-    /// let bias = 0x7f00_0000_0000 - s.link_base;
+    /// let bias = 0x7f00_0000_0000 - s.load_start;
     /// let g = s.symbols.iter().find(|x| x.name == "g_pStringClass").map(|x| x.address + bias);
     /// # Ok::<(), symbols::Error>(())
     /// ```
@@ -62,18 +76,27 @@ impl ElfSymbols {
         ElfSymbols::parse(&bytes, path)
     }
 
-    /// Parses ELF bytes; `path` names them in errors.
+    /// Parses ELF bytes; `path` names them in errors. A damaged header,
+    /// note or symbol table is an error, never a panic.
     pub fn parse(bytes: &[u8], path: &Path) -> Result<ElfSymbols> {
         let parse_err = |e: object::Error| Error::Parse { path: path.to_path_buf(), reason: e.to_string() };
         let file = object::File::parse(bytes).map_err(parse_err)?;
-        if file.format() != object::BinaryFormat::Elf {
-            return Err(Error::Parse { path: path.to_path_buf(), reason: "not an ELF file".into() });
+        let machine = match &file {
+            object::File::Elf32(f) => Some(f.elf_header().e_machine(f.endian())),
+            object::File::Elf64(f) => Some(f.elf_header().e_machine(f.endian())),
+            _ => None,
+        };
+        let build_id = file.build_id().map_err(parse_err)?.map(<[u8]>::to_vec);
+        let (mut load_start, mut load_end) = (u64::MAX, 0u64);
+        for seg in file.segments() {
+            let page = if seg.align().is_power_of_two() { seg.align().min(MAX_PAGE) } else { 1 };
+            load_start = load_start.min(seg.address() & !(page - 1));
+            load_end = load_end.max(seg.address().saturating_add(seg.size()));
         }
-        let build_id = file.build_id().ok().flatten().map(<[u8]>::to_vec);
-        let link_base = file.segments().map(|s| s.address()).min().unwrap_or(0) & !0xfff;
         let mut symbols = Vec::new();
-        for sym in file.symbols().chain(file.dynamic_symbols()) {
-            if sym.is_undefined() || sym.address() == 0 {
+        let tables = file.symbols().map(|s| (s, false)).chain(file.dynamic_symbols().map(|s| (s, true)));
+        for (sym, dynamic) in tables {
+            if sym.is_undefined() {
                 continue;
             }
             let Ok(name) = sym.name() else { continue };
@@ -82,7 +105,7 @@ impl ElfSymbols {
             }
             let kind = match sym.kind() {
                 SymbolKind::Text => SymKind::Function,
-                SymbolKind::Data | SymbolKind::Tls => SymKind::Data,
+                SymbolKind::Data => SymKind::Data,
                 _ => SymKind::Other,
             };
             symbols.push(ElfSymbol {
@@ -90,12 +113,11 @@ impl ElfSymbols {
                 address: sym.address(),
                 size: sym.size(),
                 kind,
+                dynamic,
             });
         }
-        symbols.sort_by(|a, b| a.address.cmp(&b.address).then_with(|| a.name.cmp(&b.name)));
-        // The .dynsym repeats exported .symtab entries.
-        symbols.dedup_by(|a, b| a.address == b.address && a.name == b.name);
-        Ok(ElfSymbols { path: path.to_path_buf(), build_id, link_base, symbols })
+        let load_start = if load_start == u64::MAX { 0 } else { load_start };
+        Ok(ElfSymbols { path: path.to_path_buf(), machine, build_id, load_start, load_end, symbols })
     }
 
     /// The function table (code symbols) for address lookups.
@@ -103,7 +125,7 @@ impl ElfSymbols {
         let functions = self
             .symbols
             .iter()
-            .filter(|s| s.kind == SymKind::Function)
+            .filter(|s| s.kind == SymKind::Function && s.address != 0)
             .map(|s| Function { start: s.address, size: s.size, name: s.name.clone() })
             .collect();
         AddressTable::new(functions, Vec::new(), Vec::new())
@@ -112,7 +134,10 @@ impl ElfSymbols {
     /// The link-time address of the symbol named `name` (mangled, or as
     /// [`demangle_simple`] spells it), when exactly one address has it.
     pub fn address_of(&self, name: &str) -> Option<u64> {
-        let mut found = self.symbols.iter().filter(|s| s.name == name || demangle_simple(&s.name) == name);
+        let mut found = self
+            .symbols
+            .iter()
+            .filter(|s| s.address != 0 && (s.name == name || demangle_simple(&s.name) == name));
         let first = found.next()?.address;
         found.all(|s| s.address == first).then_some(first)
     }

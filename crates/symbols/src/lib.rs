@@ -34,6 +34,7 @@ pub mod compressed;
 pub mod elf;
 mod error;
 pub mod fileptr;
+#[cfg(feature = "fetch")]
 pub mod http;
 pub mod key;
 pub mod module;

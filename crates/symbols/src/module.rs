@@ -102,7 +102,7 @@ impl ModuleSymbols {
             _ => {
                 let e = ElfSymbols::open(&file)?;
                 let table = e.address_table();
-                let bias = module.base.wrapping_sub(e.link_base);
+                let bias = module.base.wrapping_sub(e.load_start);
                 Ok(ModuleSymbols { file, source: Source::Elf(e), bias, table })
             }
         }

@@ -6,7 +6,9 @@
 
 use crate::cache::{self, LocalEntry};
 use crate::error::{Error, Result};
+#[cfg(feature = "fetch")]
 use crate::fileptr::{self, FilePtr};
+#[cfg(feature = "fetch")]
 use crate::http::{Fetched, Http, HttpOptions, url_join};
 use crate::key::Key;
 use crate::path::{Element, Location, SymbolPath, default_cache};
@@ -69,7 +71,9 @@ pub struct Lookup {
 pub struct Locator {
     path: SymbolPath,
     access: Access,
+    #[cfg(feature = "fetch")]
     http_options: HttpOptions,
+    #[cfg(feature = "fetch")]
     http: std::sync::OnceLock<Http>,
     default_cache: Option<PathBuf>,
 }
@@ -80,13 +84,16 @@ impl Locator {
         Locator {
             path,
             access,
+            #[cfg(feature = "fetch")]
             http_options: HttpOptions::default(),
+            #[cfg(feature = "fetch")]
             http: std::sync::OnceLock::new(),
             default_cache: default_cache(),
         }
     }
 
     /// Replaces the download limits.
+    #[cfg(feature = "fetch")]
     pub fn with_http_options(mut self, opts: HttpOptions) -> Locator {
         self.http_options = opts;
         self.http = std::sync::OnceLock::new();
@@ -181,6 +188,9 @@ impl Locator {
                 run.lookup.not_asked.push(url.clone());
                 None
             }
+            #[cfg(not(feature = "fetch"))]
+            Location::Http(url) => run.note(url, "this build has no HTTP support (feature `fetch`)".into()),
+            #[cfg(feature = "fetch")]
             Location::Http(url) => match dirs.first().cloned().map_or_else(|| self.cache_dir(&None), Ok) {
                 Ok(first) => {
                     let http = self.http.get_or_init(|| Http::new(self.http_options.clone()));
@@ -295,6 +305,7 @@ impl Run {
     /// Downloads from `url` into the cache `cache_root`: the file, else its
     /// compressed variant, else what its `file.ptr` points to (another URL;
     /// a server may not make us read local paths).
+    #[cfg(feature = "fetch")]
     fn download(&mut self, http: &Http, url: &str, cache_root: &Path, key: &Key) -> Option<Found> {
         let place = format!("server {url}");
         let step = (|| -> Result<Option<PathBuf>> {
@@ -353,11 +364,13 @@ impl Run {
     }
 }
 
+#[cfg(feature = "fetch")]
 fn is_http(s: &str) -> bool {
     let l = s.to_ascii_lowercase();
     l.starts_with("http://") || l.starts_with("https://")
 }
 
+#[cfg(feature = "fetch")]
 /// A failed download leaves no empty `name/INDEX/` behind (best effort:
 /// `remove_dir` only removes empty directories).
 fn remove_empty_entry_dirs(root: &Path, key: &Key) {

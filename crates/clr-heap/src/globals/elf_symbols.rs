@@ -11,11 +11,13 @@
 //! loads it and hands it to the [`dac_table`](super::dac_table) route as
 //! well, which finds `g_dacTable` and cross-checks its entries through the
 //! same symbols (by mangled name; [`mangle_variable`], [`mangle_vtable`]).
+//!
+//! The file is parsed by the `symbols` crate's ELF reader
+//! ([`symbols::elf::ElfSymbols`]), the workspace's one reader of ELF symbol
+//! tables; this module keeps what the routes need of it.
 
 use dump_format::ModuleRecord;
 use dump_format::model::DebugId;
-use object::read::elf::FileHeader;
-use object::{Object, ObjectSegment, ObjectSymbol, SymbolKind};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -56,9 +58,6 @@ pub enum SymbolRouteError {
 
 /// Largest runtime binary read from disk (libcoreclr.so is about 7 MiB).
 const MAX_FILE: u64 = 1 << 30;
-/// Largest segment alignment honoured when finding where the binary's first
-/// segment was mapped (a larger `p_align` is still mapped at page granularity).
-const MAX_PAGE: u64 = 1 << 16;
 
 /// A data object symbol (`STT_OBJECT`) as the file states it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,46 +102,23 @@ impl RuntimeBinary {
 
     /// Parses `bytes`, the contents of the file at `path` (which names it in errors).
     pub fn parse(path: &Path, bytes: Vec<u8>) -> Result<RuntimeBinary, SymbolRouteError> {
-        let malformed =
-            |e: object::Error| SymbolRouteError::Malformed { path: path.into(), reason: e.to_string() };
-        let file = object::File::parse(&*bytes).map_err(malformed)?;
-        let elf_machine = match &file {
-            object::File::Elf32(f) => Some(f.elf_header().e_machine(f.endian())),
-            object::File::Elf64(f) => Some(f.elf_header().e_machine(f.endian())),
-            _ => None,
-        };
-        let build_id = file.build_id().map_err(malformed)?.map(<[u8]>::to_vec);
-        let (mut load_start, mut load_end) = (u64::MAX, 0u64);
-        for seg in file.segments() {
-            let page = if seg.align().is_power_of_two() { seg.align().min(MAX_PAGE) } else { 1 };
-            load_start = load_start.min(seg.address() & !(page - 1));
-            load_end = load_end.max(seg.address().saturating_add(seg.size()));
-        }
+        let elf = symbols::elf::ElfSymbols::parse(&bytes, path)
+            .map_err(|e| SymbolRouteError::Malformed { path: path.into(), reason: reason(e) })?;
         let mut by_name = HashMap::new();
         let mut symtab = Vec::new();
-        for (sym, dynamic) in
-            file.symbols().map(|s| (s, false)).chain(file.dynamic_symbols().map(|s| (s, true)))
-        {
-            if sym.kind() != SymbolKind::Data {
-                continue;
+        for sym in elf.symbols.into_iter().filter(|s| s.kind == symbols::elf::SymKind::Data) {
+            if !sym.dynamic {
+                symtab.push((sym.name.clone(), sym.address));
             }
-            let Ok(name) = sym.name() else { continue };
-            if name.is_empty() {
-                continue;
-            }
-            if !dynamic {
-                symtab.push((name.to_string(), sym.address()));
-            }
-            by_name.entry(name.to_string()).or_insert(DataSymbol { value: sym.address(), size: sym.size() });
+            by_name.entry(sym.name).or_insert(DataSymbol { value: sym.address, size: sym.size });
         }
-        drop(file);
         Ok(RuntimeBinary {
             path: path.to_path_buf(),
             bytes,
-            elf_machine,
-            build_id,
-            load_start: if load_start == u64::MAX { 0 } else { load_start },
-            load_end,
+            elf_machine: elf.machine,
+            build_id: elf.build_id,
+            load_start: elf.load_start,
+            load_end: elf.load_end,
             by_name,
             symtab,
         })
@@ -238,27 +214,21 @@ fn hex(b: &[u8]) -> String {
 
 /// Demangles the plain nested names of the Itanium C++ ABI that static data
 /// members have (`_ZN11ThreadStore14s_pThreadStoreE` → `ThreadStore::s_pThreadStore`);
-/// anything else is returned unchanged.
+/// anything else is returned unchanged. The `symbols` crate's, re-exported.
 ///
 /// ```
 /// use clr_heap::globals::elf_symbols::demangle_simple;
 /// assert_eq!(demangle_simple("_ZN11ThreadStore14s_pThreadStoreE"), "ThreadStore::s_pThreadStore");
 /// assert_eq!(demangle_simple("g_pStringClass"), "g_pStringClass");
 /// ```
-pub fn demangle_simple(name: &str) -> String {
-    let Some(rest) = name.strip_prefix("_ZN").and_then(|r| r.strip_suffix('E')) else {
-        return name.to_string();
-    };
-    let mut parts = Vec::new();
-    let mut s = rest;
-    while !s.is_empty() {
-        let digits = s.bytes().take_while(u8::is_ascii_digit).count();
-        let Ok(n) = s[..digits].parse::<usize>() else { return name.to_string() };
-        let Some(part) = s.get(digits..digits + n) else { return name.to_string() };
-        parts.push(part);
-        s = &s[digits + n..];
+pub use symbols::elf::demangle_simple;
+
+/// The object reader's message without the path (the route's error names it).
+fn reason(e: symbols::Error) -> String {
+    match e {
+        symbols::Error::Parse { reason, .. } => reason,
+        other => other.to_string(),
     }
-    if parts.is_empty() { name.to_string() } else { parts.join("::") }
 }
 
 /// The Itanium-mangled name of a C++ variable: plain for a global,

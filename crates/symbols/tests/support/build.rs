@@ -85,14 +85,7 @@ pub fn build(dir: &Path, name: &str, source: &str) -> Built {
     let pe = PeFile64::parse(&*bytes).expect("parse dll");
     let cv = pe.pdb_info().expect("pdb info").expect("a CodeView record");
     let base = pe.relative_address_base();
-    let exports = pe
-        .exports()
-        // object rejects lld's export directory of a one-function DLL; the
-        // tests only read the exports of the two-function one.
-        .unwrap_or_default()
-        .iter()
-        .map(|e| (String::from_utf8_lossy(e.name()).into_owned(), (e.address() - base) as u32))
-        .collect();
+    let exports = exports(&pe, &bytes);
     let nt = pe.nt_headers();
     let timestamp = nt.file_header.time_date_stamp.get(object::LittleEndian);
     let size_of_image = nt.optional_header.size_of_image.get(object::LittleEndian);
@@ -107,6 +100,40 @@ pub fn build(dir: &Path, name: &str, source: &str) -> Built {
         exports,
         lines: pdb_lines(&pdb, text_rva),
     }
+}
+
+/// The export table read by hand: `object`'s reader rejects some of lld's
+/// export directories depending on where they fall in `.rdata` (which moves
+/// with the length of the PDB path written before it).
+fn exports(pe: &PeFile64, bytes: &[u8]) -> Vec<(String, u32)> {
+    let u32_at = |o: usize| u32::from_le_bytes(bytes[o..o + 4].try_into().unwrap());
+    let u16_at = |o: usize| u16::from_le_bytes(bytes[o..o + 2].try_into().unwrap());
+    let base = pe.relative_address_base();
+    let to_off = |rva: u32| -> usize {
+        let s = pe
+            .sections()
+            .find(|s| {
+                let a = (s.address() - base) as u32;
+                rva >= a && rva < a + s.size() as u32
+            })
+            .expect("RVA in a section");
+        let (off, _) = s.file_range().expect("file range");
+        (off + u64::from(rva) - (s.address() - base)) as usize
+    };
+    let dir = pe.data_directory(object::pe::IMAGE_DIRECTORY_ENTRY_EXPORT).expect("export directory");
+    let d = to_off(dir.virtual_address.get(object::LittleEndian));
+    let (n_names, funcs, names, ords) = (u32_at(d + 24), u32_at(d + 28), u32_at(d + 32), u32_at(d + 36));
+    let mut out = Vec::new();
+    for i in 0..n_names as usize {
+        let name_off = to_off(u32_at(to_off(names) + 4 * i));
+        let end = bytes[name_off..].iter().position(|&b| b == 0).expect("NUL") + name_off;
+        let ord = u16_at(to_off(ords) + 2 * i) as usize;
+        out.push((
+            String::from_utf8_lossy(&bytes[name_off..end]).into_owned(),
+            u32_at(to_off(funcs) + 4 * ord),
+        ));
+    }
+    out
 }
 
 /// `llvm-pdbutil dump -l`: rows "LINE SECTION-OFFSET" under each
