@@ -149,7 +149,9 @@ impl Key {
         let name = safe_component(self.file_name())?.to_string();
         let mut v = Vec::with_capacity(4);
         if three_tier {
-            v.push(name.chars().take(2).collect());
+            // Windows drops a trailing dot: `t.pdb`'s tier `t.` is the directory `t`.
+            let tier: String = name.chars().take(2).collect();
+            v.push(tier.trim_end_matches(['.', ' ']).to_string());
         }
         v.extend([name.clone(), self.index(), name]);
         Ok(v)
