@@ -155,6 +155,59 @@ pub enum Command {
         #[arg(long)]
         nested: bool,
     },
+    /// Managed stacks, like SOS `!clrstack`: per thread `Child SP`, `IP`,
+    /// `Call Site`; runtime transition frames as `[InlinedCallFrame: addr]`;
+    /// frames the unwinder is unsure of are marked `(?)`. Without `--thread`:
+    /// the thread of the dump's exception record, else every thread.
+    Clrstack {
+        /// The dump to read.
+        #[command(flatten)]
+        dump: DumpArg,
+        /// The managed thread id (the `ID` column of `threads`).
+        #[arg(long, value_name = "ID", conflicts_with = "all")]
+        thread: Option<u32>,
+        /// Every managed thread (`~*e !clrstack`).
+        #[arg(long)]
+        all: bool,
+        /// Show each managed frame's parameters (`-a`/`-p`).
+        #[arg(long)]
+        args: bool,
+    },
+    /// Objects referenced from a thread's stack and registers, like SOS
+    /// `!dso` (alias `dumpstackobjects`).
+    #[command(alias = "dumpstackobjects")]
+    Dso {
+        /// The dump to read.
+        #[command(flatten)]
+        dump: DumpArg,
+        /// The managed thread id (the `ID` column of `threads`).
+        #[arg(long, value_name = "ID", conflicts_with = "all")]
+        thread: Option<u32>,
+        /// Every managed thread.
+        #[arg(long)]
+        all: bool,
+    },
+    /// A session in SOS's command language (`!dumpheap -stat`, `~*e !clrstack`,
+    /// …), like `dotnet-dump analyze`: `-c` commands, then a prompt (or the
+    /// commands piped to stdin).
+    Analyze {
+        /// The dump to read.
+        #[command(flatten)]
+        dump: DumpArg,
+        /// A command to run first (repeatable, in order; `exit` ends the session).
+        #[arg(short = 'c', long = "command", value_name = "COMMAND")]
+        commands: Vec<String>,
+    },
+    /// Budgets for CI: measures each rule of a TOML rules file on the dump;
+    /// exit code 0 when all pass, 6 when any fails.
+    Check {
+        /// The dump to read.
+        #[command(flatten)]
+        dump: DumpArg,
+        /// The rules file (TOML, `[[rule]]` tables; see the README).
+        #[arg(long, value_name = "FILE")]
+        rules: PathBuf,
+    },
     /// A session in SOS's command language (`!dumpheap -stat`, `~*e !clrstack`,
     /// …), like `dotnet-dump analyze`: `-c` commands, then a prompt (or the
     /// commands piped to stdin).
@@ -267,6 +320,8 @@ impl Command {
             | Command::Da { dump, .. }
             | Command::Strings { dump, .. }
             | Command::Pe { dump, .. }
+            | Command::Clrstack { dump, .. }
+            | Command::Dso { dump, .. }
             | Command::Analyze { dump, .. }
             | Command::Check { dump, .. }
             | Command::Symbols { dump, .. } => &dump.dump,

@@ -12,7 +12,7 @@
 //!
 //! Every offset is a candidate: the `RangeSection` layout is accepted only
 //! when the whole list satisfies its invariants (ordered bounds, known
-//! flags, the jit manager being one of the two globals), and the code header
+//! flags, the jit manager an object of the runtime), and the code header
 //! shape (indirect `RealCodeHeader*` on 64-bit, in-place on x86) only when
 //! its MethodDesc names a method. Each decision is in [`CodeMap::diagnostics`].
 
@@ -279,18 +279,18 @@ fn read_ranges(methods: &Methods, diag: &mut Diagnostics) -> Vec<CodeRange> {
         diag.check("ExecutionManager::m_CodeRangeList", false, "the global is not known or NULL");
         return Vec::new();
     };
-    let managers: Vec<u64> =
-        ["ExecutionManager::m_pEEJitManager", "ExecutionManager::m_pReadyToRunJitManager"]
-            .iter()
-            .filter_map(|n| global_ptr(rt, n))
-            .collect();
+    // Every jit manager (EE, ReadyToRun, and on older runtimes the NGEN
+    // one, which has no global here) is a C++ object of the runtime.
+    let runtime = &rt.module.module;
+    let mem = rt.dump.memory();
+    let is_manager = |jit: u64| mem.ptr(jit).is_ok_and(|vt| vt >= runtime.base && vt < runtime.end());
     // {Low, High, pjit, pnext, pLastUsed, DWORD flags, pHeapListOrZapModule}
     let candidates = [RangeLayout { next: 3 * p, flags: 5 * p, owner: 6 * p }];
     for l in candidates {
-        match walk_ranges(rt, head, l, &managers) {
+        match walk_ranges(rt, head, l, &is_manager) {
             Ok(v) => {
                 diag.check(
-                    "RangeSection list: ordered bounds, known flags, jit manager is a global",
+                    "RangeSection list: ordered bounds, known flags, jit manager is a runtime object",
                     true,
                     format!("{} ranges with layout {l:?}", v.len()),
                 );
@@ -306,7 +306,7 @@ fn walk_ranges(
     rt: &clr_heap::Runtime,
     head: u64,
     l: RangeLayout,
-    managers: &[u64],
+    is_manager: &dyn Fn(u64) -> bool,
 ) -> Result<Vec<CodeRange>, String> {
     let mem = rt.dump.memory();
     let p = rt.layout.ptr;
@@ -319,7 +319,7 @@ fn walk_ranges(
         let rd = |o: u64| mem.ptr(cur.wrapping_add(o)).map_err(|e| format!("RangeSection {cur:#x}: {e}"));
         let (low, high, jit) = (rd(0)?, rd(p)?, rd(2 * p)?);
         let flags = mem.u32(cur.wrapping_add(l.flags)).map_err(|e| e.to_string())?;
-        if low >= high || flags > 7 || (!managers.is_empty() && !managers.contains(&jit)) {
+        if low >= high || flags > 7 || !is_manager(jit) {
             return Err(format!(
                 "RangeSection {cur:#x}: low {low:#x} high {high:#x} flags {flags:#x} jit {jit:#x}"
             ));

@@ -34,12 +34,15 @@
 
 pub mod calibrate;
 pub mod code_map;
+pub mod dso;
 pub mod exception;
 pub mod frames;
 pub mod method;
+pub mod monitors;
 pub mod native_array;
 pub mod nibble;
 pub mod objects;
+pub mod params;
 pub mod r2r;
 pub mod roots;
 pub mod stack;

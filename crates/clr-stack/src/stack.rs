@@ -123,7 +123,9 @@ impl<'c, 'm, 't, 'a> StackWalker<'c, 'm, 't, 'a> {
             rt,
             code,
             frame_types: FrameTypes::new(rt),
-            native: NativeUnwind::default(),
+            native: NativeUnwind::with_dirs(
+                rt.options.runtime_dirs.iter().chain(&rt.options.assembly_dirs).cloned().collect(),
+            ),
             x64: rt.layout.ptr == 8,
             windows: rt.dump.system().os == OsFamily::Windows,
         }
@@ -156,7 +158,14 @@ impl<'c, 'm, 't, 'a> StackWalker<'c, 'm, 't, 'a> {
             Some((th, first)) => self.frame_types.chain(self.rt, th, first, range),
             None => Vec::new(),
         };
-        let mut w = Walk { regs: Regs::from_context(ctx), certain: true, found: Found::Context, note: None };
+        let mut w = Walk {
+            regs: Regs::from_context(ctx),
+            certain: true,
+            chain_certain: true,
+            row_doubt: false,
+            found: Found::Context,
+            note: None,
+        };
         let mut rows = Vec::new();
         let mut stopped = None;
         while rows.len() < MAX_FRAMES {
@@ -229,6 +238,7 @@ impl<'c, 'm, 't, 'a> StackWalker<'c, 'm, 't, 'a> {
                 if step.fp_inferred {
                     w.mark("frame register unknown: SP taken as after the prolog");
                 }
+                w.chain_certain = w.certain;
                 w.found = Found::Unwind;
                 return Ok(());
             }
@@ -249,7 +259,37 @@ impl<'c, 'm, 't, 'a> StackWalker<'c, 'm, 't, 'a> {
             w.found = Found::Unwind;
             return Ok(());
         }
-        if !self.windows && self.fp_step(w, explicit, range) {
+        // Windows x64: a function without `.pdata` is a leaf, its return address at [SP];
+        // trusted only for the innermost frame, where no caller's SP can be wrong.
+        if self.x64
+            && self.windows
+            && w.found == Found::Context
+            && let Ok(ret) = mem.u64(w.regs.sp)
+            && self.is_code(ret)
+            && is_return_address(&mem, ret)
+        {
+            w.regs.ip = ret;
+            w.regs.sp += 8;
+            w.found = Found::Unwind;
+            return Ok(());
+        }
+        // x86: a managed method without an EBP frame between this native
+        // frame and the next link would be skipped by the link; its return
+        // address is the first call site into managed code below the link.
+        if !self.x64
+            && let Some(fp) = w.regs.fp().filter(|&fp| fp >= w.regs.sp && fp < range.1)
+            && mem.ptr(fp + 4).is_ok_and(|ret| self.code.is_managed(ret))
+            && let Some(slot) = self.scan(w.regs.sp, fp + 4, true)
+        {
+            let ip = mem.ptr(slot).map_err(|e| e.to_string())?;
+            w.regs = Regs::new(ip, slot + 4);
+            w.regs.set(RBP, Some(fp));
+            w.found = Found::Scan;
+            w.mark("return address found by scanning (method without an EBP frame?)");
+            w.row_doubt = true;
+            return Ok(());
+        }
+        if !(self.x64 && self.windows) && self.fp_step(w, explicit, range) {
             return Ok(());
         }
         self.bridge(w, explicit, range, "native code without unwind data")
@@ -271,10 +311,15 @@ impl<'c, 'm, 't, 'a> StackWalker<'c, 'm, 't, 'a> {
         w.regs = Regs::new(ret, fp + 2 * p);
         w.regs.set(RBP, Some(saved));
         w.found = Found::FramePointer;
+        if w.row_doubt {
+            w.certain = w.chain_certain;
+            w.row_doubt = false;
+        }
         // A managed caller right above a runtime Frame is where the runtime
         // says managed code called native code: the chain is confirmed there.
         if self.code.is_managed(ret) && explicit_between(explicit, before, fp) {
             w.certain = true;
+            w.chain_certain = true;
             w.note = None;
         }
         true
@@ -300,6 +345,7 @@ impl<'c, 'm, 't, 'a> StackWalker<'c, 'm, 't, 'a> {
                 w.regs.set(RBP, ebp);
                 w.found = Found::Scan;
                 w.mark("return address found by scanning (method without an EBP frame?)");
+                w.row_doubt = true;
                 return Ok(());
             }
         }
@@ -327,6 +373,7 @@ impl<'c, 'm, 't, 'a> StackWalker<'c, 'm, 't, 'a> {
             w.regs.set(RBP, Some(r.fp));
             w.found = Found::RuntimeFrame;
             w.certain = true;
+            w.chain_certain = true;
             w.note = None;
             return Ok(());
         }
@@ -339,6 +386,7 @@ impl<'c, 'm, 't, 'a> StackWalker<'c, 'm, 't, 'a> {
             w.regs.set(RBP, Some(saved));
             w.found = Found::FramePointer;
             w.mark(&format!("{why}: frame-pointer chain found by scanning at {link:#x}"));
+            w.chain_certain = false;
             return Ok(());
         }
         if let Some(f) = next {
@@ -413,7 +461,13 @@ fn explicit_between(explicit: &[ExplicitFrame], lo: u64, hi: u64) -> bool {
 /// The walk's state between steps.
 struct Walk {
     regs: Regs,
+    /// The next row's certainty.
     certain: bool,
+    /// Whether the frame-pointer value being followed is proven (a scanned
+    /// return address does not change the FP, so it does not taint it).
+    chain_certain: bool,
+    /// The doubt is the row's own (a scanned return address on x86).
+    row_doubt: bool,
     found: Found,
     note: Option<String>,
 }

@@ -2,8 +2,10 @@
 
 mod analyze;
 mod check;
+mod clrstack;
 mod clrthreads;
 mod da;
+mod dso;
 mod dumpheap;
 mod dumpobj;
 mod eeheap;
@@ -49,6 +51,10 @@ pub fn dispatch(cmd: &Command, opts: &Options, io: Io<'_>) -> Result<ExitCode, C
         Command::Analyze { commands, .. } => analyze::run(&ctx, commands),
         Command::Check { rules, .. } => check::run(&ctx, rules),
         Command::Symbols { fetch, .. } => symbols::run(&ctx, *fetch),
+        Command::Clrstack { thread, all, args, .. } => {
+            clrstack::run(&ctx, &clrstack::Request { thread: *thread, all: *all, args: *args })
+        }
+        Command::Dso { thread, all, .. } => dso::run(&ctx, *thread, *all),
         Command::Pe { address, thread, all, nested, .. } => {
             pe::run(&ctx, &pe::Request { address: *address, thread: *thread, all: *all, nested: *nested })
         }

@@ -12,19 +12,31 @@ use std::collections::HashMap;
 /// Largest exception directory read (entries of 12 bytes).
 const MAX_PDATA: u32 = 64 << 20;
 
+/// `(begin, end, unwind)` RVAs of one module's `.pdata`, sorted.
+type Table = Vec<(u32, u32, u32)>;
+
 /// Per-module `.pdata` tables, read on first use.
 #[derive(Default)]
 pub struct NativeUnwind {
-    tables: RefCell<HashMap<u64, Vec<(u32, u32, u32)>>>,
+    tables: RefCell<HashMap<u64, Table>>,
+    dirs: Vec<std::path::PathBuf>,
 }
 
 impl NativeUnwind {
+    /// Also looks for a module's file in `dirs` when its image is not in the
+    /// dump (heap-only dumps leave read-only image pages out).
+    pub fn with_dirs(dirs: Vec<std::path::PathBuf>) -> Self {
+        NativeUnwind { tables: RefCell::default(), dirs }
+    }
+
     /// The `.pdata` entry covering `ip`, when its module and table are in the dump.
     pub fn lookup(&self, dump: &Dump, ip: u64) -> Option<RuntimeFunction> {
         let m = dump.modules().iter().find(|m| ip >= m.base && ip < m.end())?;
         let base = m.base;
         let mut tables = self.tables.borrow_mut();
-        let t = tables.entry(base).or_insert_with(|| read(dump, base).unwrap_or_default());
+        let t = tables.entry(base).or_insert_with(|| {
+            read(dump, base).or_else(|| from_file(m.file_name(), &self.dirs)).unwrap_or_default()
+        });
         let rva = u32::try_from(ip - base).ok()?;
         let i = t.partition_point(|e| e.0 <= rva).checked_sub(1)?;
         let (b, e, u) = t[i];
@@ -32,16 +44,28 @@ impl NativeUnwind {
     }
 }
 
-fn read(dump: &Dump, base: u64) -> Option<Vec<(u32, u32, u32)>> {
+/// The table from a file of the same name in `dirs` (the RVAs are the same).
+fn from_file(name: &str, dirs: &[std::path::PathBuf]) -> Option<Table> {
+    let name = name.rsplit(['\\', '/']).next()?;
+    let bytes = dirs.iter().find_map(|d| std::fs::read(d.join(name)).ok())?;
+    let img = PeImage::parse(bytes.as_slice(), Layout::File).ok()?;
+    table(&img, bytes.as_slice())
+}
+
+fn read(dump: &Dump, base: u64) -> Option<Table> {
     let mem = dump.memory();
     let src =
         FnSource(|o: u64, b: &mut [u8]| mem.read_into(base.wrapping_add(o), b).map_err(|e| e.to_string()));
     let img = PeImage::parse(&src, Layout::Mapped).ok()?;
+    table(&img, &src)
+}
+
+fn table(img: &PeImage, src: &(impl clr_heap::pe::ImageSource + ?Sized)) -> Option<Table> {
     let d = img.exception_directory();
     if d.is_empty() || d.size > MAX_PDATA {
         return None;
     }
-    let raw = img.read(&src, d.rva, d.size - d.size % 12, ".pdata").ok()?;
+    let raw = img.read(src, d.rva, d.size - d.size % 12, ".pdata").ok()?;
     let w = |c: &[u8], o: usize| u32::from_le_bytes([c[o], c[o + 1], c[o + 2], c[o + 3]]);
     let mut v: Vec<(u32, u32, u32)> = raw.chunks_exact(12).map(|c| (w(c, 0), w(c, 4), w(c, 8))).collect();
     v.sort_unstable();

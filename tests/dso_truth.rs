@@ -1,0 +1,72 @@
+//! `dso --json` against the truth: every object listed is a real object
+//! (the truth's objects with their MethodTables where they overlap), and
+//! each in-flight request's thread holds its request on the stack.
+//!
+//! ShopApp keeps a request as `RequestInfo` (whose `Context` field is the
+//! `System.Web.HttpContext`) in the request thread's frames; the
+//! HttpContext itself is never a local, so — like SOS `!dso`, which lists
+//! only direct references — the check is that a stack object of the
+//! thread references the truth's HttpContext, and that the context's
+//! worker request is the truth's.
+
+use clr_heap::Runtime;
+use clr_heap::types::{TypeSystem, Value as FieldValue};
+use clr_stack::{CodeMap, Methods, StackWalker, Threads};
+use dump_format::Dump;
+use serde_json::Value;
+
+fn hex(v: &Value) -> Option<u64> {
+    v.as_str().and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
+}
+
+/// The object a reference field named `name` of the object at `obj` holds.
+fn field_ref(types: &TypeSystem, obj: u64, name: &str) -> Option<u64> {
+    let info = types.object(obj).ok()?;
+    info.fields.iter().find(|f| f.field.name == name).and_then(|f| match &f.value {
+        FieldValue::Object { address, .. } | FieldValue::String { address, .. } => Some(*address),
+        _ => None,
+    })
+}
+
+fn check(name: &str) {
+    let Some(dir) = testkit::generated(name) else { return };
+    let truth: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("truth.json")).unwrap_or_default())
+            .unwrap_or_default();
+    let dump = Dump::open(testkit::dump_file(&dir)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let rt = Runtime::open(&dump, &testkit::clr_options(&dir)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let types = TypeSystem::new(&rt);
+    let threads = Threads::read(&types).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let methods = Methods::new(&types);
+    let code = CodeMap::new(&methods);
+    let walker = StackWalker::new(&code);
+    let mut requests = 0;
+    for r in truth["asp_net"]["requests"].as_array().into_iter().flatten() {
+        let Some(id) = r["thread"]["managed_id"].as_u64() else { continue };
+        let rname = r["name"].as_str().unwrap_or("?");
+        let ctx = hex(&r["context"]["address"]).unwrap_or_else(|| panic!("{name}: {rname}: no context"));
+        let th = threads.by_managed_id(id as u32).unwrap_or_else(|| panic!("{name}: {rname}: thread {id}"));
+        let rec =
+            &dump.threads()[th.dump_thread.unwrap_or_else(|| panic!("{name}: {rname}: thread {id} dead"))];
+        let range = walker.stack_range(rec).unwrap_or_else(|| panic!("{name}: {rname}: no stack"));
+        let objs = clr_stack::dso::stack_objects(&types, rec, range);
+        assert!(!objs.is_empty(), "{name}: {rname}: no stack objects");
+        for o in &objs {
+            assert_eq!(types.object_mt(o.address).ok(), Some(o.method_table), "{name}: {rname}: {o:?}");
+        }
+        let holder =
+            objs.iter().find(|o| o.address == ctx || field_ref(&types, o.address, "Context") == Some(ctx));
+        assert!(holder.is_some(), "{name}: {rname}: no stack object references HttpContext {ctx:#x}");
+        let wr = truth["objects"][format!("{rname}.wr")]["address"].clone();
+        assert_eq!(field_ref(&types, ctx, "_wr"), hex(&wr), "{name}: {rname}: the context's worker request");
+        eprintln!(
+            "{name}: {rname}: {} stack objects; {:?} holds the HttpContext",
+            objs.len(),
+            holder.map(|h| &h.type_name)
+        );
+        requests += 1;
+    }
+    assert!(requests >= 4, "{name}: only {requests} in-flight requests checked");
+}
+
+testkit::test_each_generated_dump!(check);
