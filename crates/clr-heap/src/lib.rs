@@ -37,6 +37,7 @@ pub mod gc;
 pub mod globals;
 pub mod runtime;
 pub mod strings;
+pub mod roots;
 pub mod types;
 
 pub use error::{ClrError, Result};

@@ -1,0 +1,227 @@
+//! [`HeapIndex`]: every object start of the heap as one bit per heap word,
+//! with a rank table so that an object's address maps to a dense index
+//! (`0..objects`). The marking bitmap, the reverse edges and the path maps
+//! are all indexed by it, so their memory is proportional to the number of
+//! objects, and the index itself to the heap's size (one bit per word).
+
+use crate::error::{ClrError, Result};
+use crate::gc::heap::Segment;
+use crate::gc::walk::{HeapItem, MtCache};
+use crate::runtime::Runtime;
+
+/// The largest heap indexed: 2^34 words (128 GiB of 64-bit heap) is a 2 GiB
+/// bitmap; anything larger is refused rather than allocated.
+const MAX_WORDS: u64 = 1 << 34;
+
+/// One indexed segment: its address range and its first bit.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    start: u64,
+    end: u64,
+    first_bit: u64,
+}
+
+/// Object starts of the whole heap.
+#[derive(Debug)]
+pub struct HeapIndex {
+    ptr: u64,
+    spans: Vec<Span>,
+    /// One bit per heap word: set where an object starts.
+    bits: Vec<u64>,
+    /// Objects before each bitmap word (the rank table).
+    before: Vec<u32>,
+    objects: u32,
+    /// Invalid objects the walk met (address, reason).
+    pub invalid: Vec<(u64, String)>,
+}
+
+impl HeapIndex {
+    /// Walks the heap once and records every object start.
+    pub fn build(rt: &Runtime, cache: &mut MtCache) -> Result<HeapIndex> {
+        let heap = rt.heap.as_ref().map_err(|e| ClrError::Unsupported(format!("GC heap: {e}")))?;
+        let ptr = rt.layout.ptr;
+        let mut spans = Vec::with_capacity(heap.segments.len());
+        let mut words = 0u64;
+        let mut segs: Vec<&Segment> = heap.segments.iter().collect();
+        segs.sort_by_key(|s| s.start);
+        for s in segs {
+            if s.end <= s.start {
+                continue;
+            }
+            let n = (s.end - s.start).div_ceil(ptr);
+            spans.push(Span { start: s.start, end: s.end, first_bit: words });
+            words += n;
+            if words > MAX_WORDS {
+                return Err(ClrError::Unsupported(format!(
+                    "the GC heap has more than {MAX_WORDS} words; not indexed"
+                )));
+            }
+        }
+        let mut index = HeapIndex {
+            ptr,
+            spans,
+            bits: vec![0; words.div_ceil(64) as usize],
+            before: Vec::new(),
+            objects: 0,
+            invalid: Vec::new(),
+        };
+        let mut walk = rt.walk(cache)?;
+        for item in walk.by_ref() {
+            match item {
+                HeapItem::Object(o) => {
+                    if let Some(bit) = index.bit(o.address) {
+                        index.bits[(bit / 64) as usize] |= 1 << (bit % 64);
+                    }
+                }
+                HeapItem::Invalid { address, reason, .. } => index.invalid.push((address, reason)),
+            }
+        }
+        let mut total = 0u64;
+        index.before = index
+            .bits
+            .iter()
+            .map(|w| {
+                let b = total as u32;
+                total += u64::from(w.count_ones());
+                b
+            })
+            .collect();
+        if total > u64::from(u32::MAX) {
+            return Err(ClrError::Unsupported(format!("{total} objects: more than the index holds")));
+        }
+        index.objects = total as u32;
+        Ok(index)
+    }
+
+    /// The bit of heap word `addr` (`None` outside the segments or unaligned).
+    #[inline]
+    fn bit(&self, addr: u64) -> Option<u64> {
+        if addr % self.ptr != 0 {
+            return None;
+        }
+        let i = self.spans.partition_point(|s| s.start <= addr).checked_sub(1)?;
+        let s = self.spans.get(i)?;
+        (addr < s.end).then(|| s.first_bit + (addr - s.start) / self.ptr)
+    }
+
+    /// The dense index of the object starting at `addr`, if one does.
+    #[inline]
+    pub fn index_of(&self, addr: u64) -> Option<u32> {
+        let bit = self.bit(addr)?;
+        let w = *self.bits.get((bit / 64) as usize)?;
+        let m = 1u64 << (bit % 64);
+        (w & m != 0).then(|| self.before[(bit / 64) as usize] + (w & (m - 1)).count_ones())
+    }
+
+    /// Whether an object starts at `addr`.
+    pub fn is_object(&self, addr: u64) -> bool {
+        self.index_of(addr).is_some()
+    }
+
+    /// The start of the object containing `addr` (an interior pointer).
+    pub fn containing(&self, addr: u64) -> Option<u64> {
+        let aligned = addr - addr % self.ptr;
+        let bit = self.bit(aligned)?;
+        let i = self.spans.partition_point(|s| s.start <= aligned).checked_sub(1)?;
+        let span = self.spans.get(i)?;
+        // Search back within the span, a bitmap word at a time (bounded by the span).
+        let mut b = bit;
+        loop {
+            let w = self.bits.get((b / 64) as usize)? & (u64::MAX >> (63 - b % 64));
+            if w != 0 {
+                let found = (b / 64) * 64 + 63 - u64::from(w.leading_zeros());
+                return (found >= span.first_bit).then(|| span.start + (found - span.first_bit) * self.ptr);
+            }
+            let next = (b / 64) * 64;
+            if next <= span.first_bit || next == 0 {
+                return None;
+            }
+            b = next - 1;
+        }
+    }
+
+    /// Calls `f(index, address)` for every object, in address order.
+    pub fn for_each_object(&self, mut f: impl FnMut(u32, u64)) {
+        let mut idx = 0u32;
+        for span in &self.spans {
+            let words = (span.end - span.start).div_ceil(self.ptr);
+            let (first, last) = (span.first_bit, span.first_bit + words);
+            let mut w = first / 64;
+            while w * 64 < last {
+                let mut bits = self.bits.get(w as usize).copied().unwrap_or(0);
+                while bits != 0 {
+                    let b = w * 64 + u64::from(bits.trailing_zeros());
+                    bits &= bits - 1;
+                    if b >= first && b < last {
+                        f(idx, span.start + (b - first) * self.ptr);
+                        idx += 1;
+                    }
+                }
+                w += 1;
+            }
+        }
+    }
+
+    /// The address of the object with dense index `idx` (a select on the rank table).
+    pub fn address_of(&self, idx: u32) -> Option<u64> {
+        if idx >= self.objects {
+            return None;
+        }
+        let w = self.before.partition_point(|&b| b <= idx).checked_sub(1)?;
+        let mut bits = *self.bits.get(w)?;
+        for _ in 0..idx - self.before[w] {
+            bits &= bits.wrapping_sub(1);
+        }
+        if bits == 0 {
+            return None;
+        }
+        let bit = w as u64 * 64 + u64::from(bits.trailing_zeros());
+        let span = self.spans.iter().rev().find(|s| s.first_bit <= bit)?;
+        Some(span.start + (bit - span.first_bit) * self.ptr)
+    }
+
+    /// Number of objects indexed.
+    pub fn objects(&self) -> u32 {
+        self.objects
+    }
+
+    /// Bytes this index holds (bitmap and rank table).
+    pub fn memory_bytes(&self) -> u64 {
+        (self.bits.len() * 8 + self.before.len() * 4) as u64
+    }
+}
+
+/// A fixed-size bitmap over object indices.
+#[derive(Debug, Clone)]
+pub struct Bits(Vec<u64>);
+
+impl Bits {
+    /// `n` clear bits.
+    pub fn new(n: u32) -> Bits {
+        Bits(vec![0; (n as usize).div_ceil(64)])
+    }
+
+    /// Sets bit `i`; returns whether it was clear.
+    #[inline]
+    pub fn set(&mut self, i: u32) -> bool {
+        let (w, m) = ((i / 64) as usize, 1u64 << (i % 64));
+        match self.0.get_mut(w) {
+            Some(word) if *word & m == 0 => {
+                *word |= m;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether bit `i` is set.
+    #[inline]
+    pub fn get(&self, i: u32) -> bool {
+        self.0.get((i / 64) as usize).is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+
+    /// Set bits.
+    pub fn count(&self) -> u64 {
+        self.0.iter().map(|w| u64::from(w.count_ones())).sum()
+    }
+}

@@ -1,0 +1,135 @@
+//! [`Refs`]: the references an object holds, read through its GC descriptor
+//! (decoded once per MethodTable) from the segment's bytes.
+
+use super::gcdesc::GcDesc;
+use crate::gc::stat::AddrMap;
+use crate::gc::walk::MtCache;
+use crate::runtime::Runtime;
+use crate::runtime::layout::Layout;
+use dump_format::Memory;
+
+/// Reads the references of objects.
+pub struct Refs<'m> {
+    mem: Memory<'m>,
+    layout: Layout,
+    cache: MtCache,
+    /// MethodTable → index into `list` (None: unreadable).
+    descs: AddrMap<Option<u32>>,
+    list: Vec<(GcDesc, u32, u32)>,
+    last_mt: (u64, Option<u32>),
+    /// Segment bytes `(start, bytes)` sorted by start: the fast path.
+    chunks: Vec<(u64, &'m [u8])>,
+    last_chunk: std::cell::Cell<usize>,
+    /// MethodTables whose descriptor could not be read, with the reason.
+    pub bad_descs: Vec<(u64, String)>,
+}
+
+impl<'m> Refs<'m> {
+    /// A reader for the objects of `rt`'s heap.
+    pub fn new(rt: &Runtime<'m>) -> Refs<'m> {
+        let mem = rt.dump.memory();
+        let mut chunks: Vec<(u64, &'m [u8])> = match &rt.heap {
+            Ok(h) => h
+                .segments
+                .iter()
+                .filter_map(|s| mem.slice(s.start, s.end.saturating_sub(s.start)).ok().map(|b| (s.start, b)))
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        chunks.sort_by_key(|c| c.0);
+        Refs {
+            mem,
+            layout: rt.layout,
+            cache: rt.mt_cache(),
+            descs: AddrMap::default(),
+            list: Vec::new(),
+            last_mt: (0, None),
+            chunks,
+            last_chunk: std::cell::Cell::new(0),
+            bad_descs: Vec::new(),
+        }
+    }
+
+    /// A pointer-sized word, from the segment bytes when possible.
+    #[inline]
+    pub fn word(&self, addr: u64) -> Option<u64> {
+        let p = self.layout.ptr as usize;
+        let hit = |c: &(u64, &[u8])| {
+            let off = addr.wrapping_sub(c.0) as usize;
+            c.1.get(off..off.wrapping_add(p)).map(|b| {
+                let mut w = [0u8; 8];
+                w[..p].copy_from_slice(b);
+                u64::from_le_bytes(w)
+            })
+        };
+        if let Some(v) = self.chunks.get(self.last_chunk.get()).and_then(hit) {
+            return Some(v);
+        }
+        let i = self.chunks.partition_point(|c| c.0 <= addr).checked_sub(1);
+        if let Some(v) = i.and_then(|i| self.chunks.get(i)).and_then(hit) {
+            self.last_chunk.set(i.unwrap_or(0));
+            return Some(v);
+        }
+        self.mem.ptr(addr).ok()
+    }
+
+    /// The index of `mt`'s descriptor, base size and component size.
+    fn desc(&mut self, mt: u64) -> Option<u32> {
+        if self.last_mt.0 == mt && mt != 0 {
+            return self.last_mt.1;
+        }
+        let v = match self.descs.get(&mt) {
+            Some(v) => *v,
+            None => {
+                let v = self.cache.get(&self.mem, &self.layout, mt).and_then(|info| {
+                    match GcDesc::read(&self.mem, &self.layout, &info) {
+                        Ok(d) => {
+                            self.list.push((d, info.base_size, info.component_size()));
+                            Some(self.list.len() as u32 - 1)
+                        }
+                        Err(e) => {
+                            if self.bad_descs.len() < 16 {
+                                self.bad_descs.push((mt, e));
+                            }
+                            None
+                        }
+                    }
+                });
+                self.descs.insert(mt, v);
+                v
+            }
+        };
+        self.last_mt = (mt, v);
+        v
+    }
+
+    /// The MethodTable of the object at `obj` (mark bits masked).
+    pub fn mt_of(&self, obj: u64) -> Option<u64> {
+        self.word(obj).map(|w| w & self.layout.mt_mask())
+    }
+
+    /// Calls `f(slot, value)` for every non-null reference of the object at
+    /// `obj`; returns false when the object's type cannot be read.
+    pub fn for_each(&mut self, obj: u64, mut f: impl FnMut(u64, u64)) -> bool {
+        let p = self.layout.ptr;
+        let Some(mt) = self.mt_of(obj) else { return false };
+        let Some(i) = self.desc(mt) else { return false };
+        let Some((desc, base, comp)) = self.list.get(i as usize) else { return false };
+        if matches!(desc, GcDesc::None) {
+            return true;
+        }
+        let mut size = u64::from(*base);
+        if *comp != 0 {
+            let Some(count) = self.word(obj + p) else { return false };
+            size = size.saturating_add((count & 0xFFFF_FFFF).saturating_mul(u64::from(*comp)));
+        }
+        desc.for_each_slot(p, size, |o| {
+            if let Some(v) = self.word(obj + o) {
+                if v != 0 {
+                    f(obj + o, v);
+                }
+            }
+        });
+        true
+    }
+}

@@ -1,0 +1,160 @@
+//! Roots that need threads, and the whole root set of a session.
+//!
+//! Stack roots are **conservative** until precise GC info decoding exists:
+//! every pointer-aligned word of a managed thread's captured stack, from its
+//! stack pointer to the end of the capture, and every general-purpose
+//! register, that holds the address of an object start is a root, marked
+//! `conservative` (a dead slot or an integer that happens to look like an
+//! object address keeps its object "alive" here, never the reverse: no live
+//! object is missed for want of GC info). SOS's `!dso` applies the same rule.
+//!
+//! [`RootSet::collect`] gathers every kind — stacks, strong handles, the
+//! f-reachable queue, statics — and runs the one marking pass
+//! ([`Liveness`]) that `gcroot` and `dumpheap --live/--dead` share.
+
+use crate::threads::Threads;
+use clr_heap::Result;
+use clr_heap::roots::finalize::{FinalizerEntry, read_queue};
+use clr_heap::roots::handles::{Handle, read_handles};
+use clr_heap::roots::statics::{StaticsScan, static_roots};
+use clr_heap::roots::{HeapIndex, Liveness, Root, RootKind, RootPaths};
+use clr_heap::runtime::{Diagnostics, Runtime};
+use clr_heap::types::TypeSystem;
+use dump_format::model::ThreadRecord;
+
+/// Longest stack scanned per thread (bytes): a corrupt range must stay bounded.
+const MAX_STACK: u64 = 64 << 20;
+
+/// The roots of a dump and the marking pass over them.
+pub struct RootSet<'m> {
+    /// The marking pass (object index, live bits, the roots in section order).
+    pub liveness: Liveness<'m>,
+    /// Every handle in use (weak ones included), or why the table could not be read.
+    pub handles: std::result::Result<Vec<Handle>, String>,
+    /// The finalization queue, or why it could not be read.
+    pub finalizer_queue: std::result::Result<Vec<FinalizerEntry>, String>,
+    /// What the statics scan covered.
+    pub statics: StaticsScan,
+    /// Every check and finding.
+    pub diagnostics: Diagnostics,
+    paths: Option<RootPaths>,
+}
+
+impl<'m> RootSet<'m> {
+    /// Collects every root of `types`' runtime and marks the live heap.
+    pub fn collect(types: &TypeSystem<'m>, threads: &Threads) -> Result<RootSet<'m>> {
+        let rt = types.runtime();
+        let mut diag = Diagnostics::default();
+        let mut cache = rt.mt_cache();
+        let index = HeapIndex::build(rt, &mut cache)?;
+        let mut roots = stack_roots(rt, threads, &index);
+        diag.found(
+            format!("{} conservative stack and register roots", roots.len()),
+            "every word of each managed thread's captured stack from its SP, and its registers",
+        );
+        let handles = read_handles(rt, &mut diag);
+        if let Ok(hs) = &handles {
+            roots.extend(hs.iter().filter(|h| h.kind.is_strong()).map(|h| Root {
+                kind: RootKind::Handle(h.kind),
+                address: h.address,
+                object: h.object,
+            }));
+        }
+        let finalizer_queue = read_queue(rt, &mut diag);
+        if let Ok(q) = &finalizer_queue {
+            roots.extend(q.iter().filter(|e| e.ready).map(|e| Root {
+                kind: RootKind::FinalizerQueue,
+                address: e.slot,
+                object: e.object,
+            }));
+        }
+        let modules: Vec<u64> = cache.valid().map(|m| m.loader_module).collect();
+        let (statics, scan) = static_roots(types, modules);
+        roots.extend(statics);
+        let none: Vec<Handle> = Vec::new();
+        let liveness = Liveness::compute(rt, index, roots, handles.as_ref().unwrap_or(&none), &mut diag);
+        Ok(RootSet { liveness, handles, finalizer_queue, statics: scan, diagnostics: diag, paths: None })
+    }
+
+    /// The reverse edges for path queries, built on first use and kept.
+    pub fn paths(&mut self) -> &RootPaths {
+        let Self { paths, liveness, .. } = self;
+        paths.get_or_insert_with(|| RootPaths::build(liveness))
+    }
+
+    /// Every root reaching `target` with its shortest chain (see [`RootPaths::paths_to`]).
+    pub fn paths_to(&mut self, target: u64) -> Vec<clr_heap::roots::RootPath> {
+        self.paths();
+        match &self.paths {
+            Some(p) => p.paths_to(&self.liveness, target),
+            None => Vec::new(),
+        }
+    }
+}
+
+/// The part of a dump thread's captured stack to scan: from its stack
+/// pointer to the end of the capture — cut at the first GC heap segment
+/// above the stack pointer, because a core's memory region may merge a
+/// thread's stack with the mappings above it (seen: a thread-pool stack
+/// region running on into the GC heap).
+pub fn active_stack(rt: &Runtime, d: &ThreadRecord) -> Option<(u64, u64)> {
+    let p = rt.layout.ptr;
+    let (lo, len) = d.stack?;
+    let mut hi = lo.saturating_add(len.min(MAX_STACK));
+    let sp = d.context.map(|c| c.stack_pointer()).filter(|&sp| sp >= lo && sp < hi).unwrap_or(lo);
+    if let Ok(heap) = &rt.heap {
+        for s in &heap.segments {
+            if s.address > sp && s.address < hi {
+                hi = s.address;
+            }
+        }
+    }
+    Some((sp.next_multiple_of(p), hi))
+}
+
+/// Conservative roots of every managed thread that has an OS thread in the
+/// dump: registers first, then stack slots from the stack pointer up.
+pub fn stack_roots(rt: &Runtime, threads: &Threads, index: &HeapIndex) -> Vec<Root> {
+    let dump = rt.dump;
+    let mem = dump.memory();
+    let p = mem.pointer_size() as u64;
+    let mut roots = Vec::new();
+    for t in &threads.threads {
+        let (Some(d), Some(os_id)) = (t.dump_thread.and_then(|i| dump.threads().get(i)), t.os_id) else {
+            continue;
+        };
+        let kind =
+            |register| RootKind::Stack { os_id, managed_id: t.managed_id, register, conservative: true };
+        if let Some(ctx) = &d.context {
+            for (name, v) in ctx.registers() {
+                if index.is_object(v) {
+                    roots.push(Root { kind: kind(Some(name)), address: 0, object: v });
+                }
+            }
+        }
+        let Some((mut a, hi)) = active_stack(rt, d) else { continue };
+        // Contiguous captured bytes at a time; gaps jump to the next region.
+        while a + p <= hi {
+            let n = mem.readable_len(a).min(hi - a);
+            let n = n - n % p;
+            if n == 0 {
+                match mem.regions().iter().find(|r| r.start > a) {
+                    Some(r) => a = r.start.next_multiple_of(p),
+                    None => break,
+                }
+                continue;
+            }
+            let Ok(bytes) = mem.read(a, n) else { break };
+            for (k, w) in bytes.chunks_exact(p as usize).enumerate() {
+                let mut b = [0u8; 8];
+                b[..w.len()].copy_from_slice(w);
+                let v = u64::from_le_bytes(b);
+                if index.is_object(v) {
+                    roots.push(Root { kind: kind(None), address: a + k as u64 * p, object: v });
+                }
+            }
+            a += n;
+        }
+    }
+    roots
+}
