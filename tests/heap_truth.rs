@@ -80,3 +80,30 @@ fn signature_scan_route_gives_the_same_counts() {
         check_scan(name);
     }
 }
+
+/// With the managed threads' allocation contexts (read by clr-stack), the
+/// walk skips each context exactly and still lands on every segment end.
+fn check_with_thread_contexts(name: &str) {
+    let Some(dir) = testkit::generated(name) else { return };
+    let dump = Dump::open(testkit::dump_file(&dir)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let mut rt = Runtime::open(&dump, &testkit::clr_options(&dir)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let contexts = {
+        let ts = clr_heap::types::TypeSystem::new(&rt);
+        clr_stack::threads::Threads::read(&ts).map(|t| t.alloc_contexts()).unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    rt.add_alloc_contexts(contexts);
+    let mut cache = rt.mt_cache();
+    let mut walk = rt.walk(&mut cache).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let invalid = walk.by_ref().filter(|i| matches!(i, HeapItem::Invalid { .. })).count();
+    let stats = walk.stats.clone();
+    assert_eq!(invalid, 0, "{name}: {stats:?}");
+    assert_eq!(stats.segments_inexact, 0, "{name}: {stats:?}");
+    assert!(stats.alloc_contexts_skipped >= 1, "{name}: no thread allocation context was used: {stats:?}");
+}
+
+#[test]
+fn thread_allocation_contexts_are_skipped_exactly() {
+    for name in testkit::GENERATED {
+        check_with_thread_contexts(name);
+    }
+}

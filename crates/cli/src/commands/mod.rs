@@ -100,7 +100,16 @@ impl Ctx<'_, '_> {
     /// Opens the .NET runtime of the dump; a failed validation check becomes
     /// a warning naming the check (details: `runtime --diagnostics`).
     pub fn runtime(&self) -> Result<clr_heap::Runtime<'_>, CliError> {
-        let rt = clr_heap::Runtime::open(self.dump, &self.opts.clr)?;
+        let mut rt = clr_heap::Runtime::open(self.dump, &self.opts.clr)?;
+        // The threads' allocation contexts make the heap walk exact where the
+        // GC left no objects yet; without them it falls back on zero fill.
+        let contexts = {
+            let ts = clr_heap::types::TypeSystem::new(&rt);
+            clr_stack::threads::Threads::read(&ts).map(|t| t.alloc_contexts())
+        };
+        if let Ok(c) = contexts {
+            rt.add_alloc_contexts(c);
+        }
         let failed = rt.diagnostics.failures().count();
         if failed > 0 {
             self.warn(format!("{failed} runtime checks failed; see `clrscope runtime --diagnostics`"));

@@ -309,6 +309,17 @@ impl Iterator for HeapWalk<'_, '_> {
                 self.next_segment(exact);
                 continue;
             }
+            if seg.end - self.pos < self.layout.min_object
+                && matches!(seg.kind, SegmentKind::Ephemeral | SegmentKind::Gen2)
+            {
+                // No object is smaller than the minimum object, so these last
+                // bytes are the tail of an allocation context (the GC keeps a
+                // minimum object's room after each context's limit), not an object.
+                self.stats.zero_gaps += 1;
+                self.stats.zero_gap_bytes += seg.end - self.pos;
+                self.pos = seg.end;
+                continue;
+            }
             if self.skip_alloc_context(seg) {
                 continue;
             }

@@ -207,6 +207,23 @@ impl<'d> Runtime<'d> {
         Ok(rt)
     }
 
+    /// Adds allocation contexts known from elsewhere (each managed thread's
+    /// `m_alloc_context`, read by `clr-stack`): the heap walk then skips them
+    /// exactly instead of recognising them by their zero fill. Contexts that
+    /// lie outside every small-object segment are ignored.
+    pub fn add_alloc_contexts(&mut self, contexts: impl IntoIterator<Item = (u64, u64)>) {
+        let Ok(heap) = self.heap.as_mut() else { return };
+        let mut added = 0;
+        for (ptr, limit) in contexts {
+            let inside = heap.segments.iter().any(|s| ptr >= s.start && limit <= s.committed && ptr < limit);
+            if inside && !heap.alloc_contexts.contains(&(ptr, limit)) {
+                heap.alloc_contexts.push((ptr, limit));
+                added += 1;
+            }
+        }
+        self.diagnostics.found(format!("{added} thread allocation contexts"), "the managed threads' m_alloc_context");
+    }
+
     /// The free-space MethodTable, from `g_pFreeObjectMethodTable`.
     pub fn free_mt(&self) -> Option<u64> {
         let var = self.globals.address("g_pFreeObjectMethodTable")?;
