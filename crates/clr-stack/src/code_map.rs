@@ -178,6 +178,16 @@ impl<'m, 't, 'a> CodeMap<'m, 't, 'a> {
         Some(CodeInfo { start, kind: CodeKind::Jit, method, unwind, exact: true })
     }
 
+    /// `len` bytes at `addr` of a ReadyToRun image that was read from its
+    /// file because the dump lacks its pages.
+    pub fn image_bytes(&self, addr: u64, len: u32) -> Option<Vec<u8>> {
+        let r = self.range_of(addr)?.clone();
+        if r.flags & READYTORUN == 0 {
+            return None;
+        }
+        self.image(&r).as_ref().as_ref().ok()?.file_bytes(addr, len)
+    }
+
     fn heap(&self, at: u64) -> Option<HeapList> {
         if let Some(h) = self.heaps.borrow().get(&at) {
             return *h;

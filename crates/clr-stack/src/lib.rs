@@ -46,6 +46,7 @@ pub mod params;
 pub mod r2r;
 pub mod roots;
 pub mod stack;
+mod stack_bridge;
 pub mod stack_trace;
 pub mod state;
 pub mod store;

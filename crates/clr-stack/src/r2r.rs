@@ -42,6 +42,8 @@ pub struct R2rImage {
     functions: Vec<(u32, u32, u32)>,
     /// `(first runtime function, MethodDef RID)`, sorted by function.
     entries: Vec<(u32, u32)>,
+    /// The image file, when the dump lacks the image's pages.
+    file: Option<(Vec<u8>, PeImage)>,
 }
 
 impl R2rImage {
@@ -59,8 +61,8 @@ impl R2rImage {
         let from_dump = PeImage::parse(&dump_src, Layout::Mapped)
             .map_err(|e| e.to_string())
             .and_then(|img| tables(&img, &dump_src, entry_size, rows));
-        let (functions, entries) = match from_dump {
-            Ok(t) => t,
+        let (functions, entries, file) = match from_dump {
+            Ok((f, e)) => (f, e, None),
             Err(dump_err) => {
                 // A heap-only dump leaves image pages out: the same file on disk has the same tables.
                 let Ok(ImageRoute::File { path }) = &info.route else {
@@ -68,11 +70,20 @@ impl R2rImage {
                 };
                 let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
                 let img = PeImage::parse(bytes.as_slice(), Layout::File).map_err(|e| e.to_string())?;
-                tables(&img, bytes.as_slice(), entry_size, rows)
-                    .map_err(|e| format!("image in the dump: {dump_err}; {}: {e}", path.display()))?
+                let (f, e) = tables(&img, bytes.as_slice(), entry_size, rows)
+                    .map_err(|e| format!("image in the dump: {dump_err}; {}: {e}", path.display()))?;
+                (f, e, Some((bytes, img)))
             }
         };
-        Ok(R2rImage { base, end, module, functions, entries })
+        Ok(R2rImage { base, end, module, functions, entries, file })
+    }
+
+    /// `len` bytes at `addr` from the image file, when the dump lacked the
+    /// image and its file was read instead (unwind data of precompiled code).
+    pub fn file_bytes(&self, addr: u64, len: u32) -> Option<Vec<u8>> {
+        let (bytes, img) = self.file.as_ref()?;
+        let rva = u32::try_from(addr.checked_sub(self.base)?).ok()?;
+        img.read(bytes.as_slice(), rva, len, "image bytes").ok()
     }
 
     /// Number of runtime functions.

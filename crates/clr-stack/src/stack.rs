@@ -32,7 +32,7 @@ use dump_format::model::OsFamily;
 /// Most frames reported per thread.
 pub const MAX_FRAMES: usize = 512;
 /// How far above SP a scan for a return address looks (bytes).
-const SCAN_LIMIT: u64 = 64 << 10;
+pub(crate) const SCAN_LIMIT: u64 = 64 << 10;
 /// Largest stack assumed when the dump does not bound it.
 const MAX_STACK: u64 = 16 << 20;
 
@@ -106,13 +106,13 @@ pub struct ThreadStack {
 
 /// The stack walker of one runtime.
 pub struct StackWalker<'c, 'm, 't, 'a> {
-    rt: &'a Runtime<'a>,
-    code: &'c CodeMap<'m, 't, 'a>,
+    pub(crate) rt: &'a Runtime<'a>,
+    pub(crate) code: &'c CodeMap<'m, 't, 'a>,
     /// Frame types and their checks.
     pub frame_types: FrameTypes,
     native: NativeUnwind,
-    x64: bool,
-    windows: bool,
+    pub(crate) x64: bool,
+    pub(crate) windows: bool,
 }
 
 impl<'c, 'm, 't, 'a> StackWalker<'c, 'm, 't, 'a> {
@@ -233,7 +233,7 @@ impl<'c, 'm, 't, 'a> StackWalker<'c, 'm, 't, 'a> {
                 let Some(rf) = ci.unwind else {
                     return self.bridge(w, explicit, range, "managed code without unwind data");
                 };
-                let step = x64::unwind(&mem, &rf, &mut w.regs)?;
+                let step = x64::unwind(&mem, &self.info_reader(), &rf, &mut w.regs)?;
                 w.regs.clobber_volatile(self.windows);
                 if step.fp_inferred {
                     w.mark("frame register unknown: SP taken as after the prolog");
@@ -253,7 +253,7 @@ impl<'c, 'm, 't, 'a> StackWalker<'c, 'm, 't, 'a> {
         if self.x64
             && self.windows
             && let Some(rf) = self.native.lookup(self.rt.dump, ip)
-            && x64::unwind(&mem, &rf, &mut w.regs).is_ok()
+            && x64::unwind(&mem, &self.info_reader(), &rf, &mut w.regs).is_ok()
         {
             w.regs.clobber_volatile(true);
             w.found = Found::Unwind;
@@ -266,7 +266,7 @@ impl<'c, 'm, 't, 'a> StackWalker<'c, 'm, 't, 'a> {
             && w.found == Found::Context
             && let Ok(ret) = mem.u64(w.regs.sp)
             && self.is_code(ret)
-            && is_return_address(&mem, ret)
+            && is_return_address(&self.info_reader(), ret)
         {
             w.regs.ip = ret;
             w.regs.sp += 8;
@@ -295,6 +295,20 @@ impl<'c, 'm, 't, 'a> StackWalker<'c, 'm, 't, 'a> {
         self.bridge(w, explicit, range, "native code without unwind data")
     }
 
+    /// Reads code and unwind data: dump memory, else the image file of a
+    /// ReadyToRun or native module whose pages the dump left out.
+    pub(crate) fn info_reader(&self) -> impl Fn(u64, u32) -> Result<Vec<u8>, String> + '_ {
+        move |at, len| {
+            let mem = self.rt.dump.memory();
+            mem.read(at, u64::from(len)).map(|c| c.into_owned()).or_else(|e| {
+                self.code
+                    .image_bytes(at, len)
+                    .or_else(|| self.native.file_bytes(self.rt.dump, at, len))
+                    .ok_or_else(|| e.to_string())
+            })
+        }
+    }
+
     /// Follows the frame-pointer link: `[fp]` = caller's FP, `[fp+ptr]` = return address.
     fn fp_step(&self, w: &mut Walk, explicit: &[ExplicitFrame], range: (u64, u64)) -> bool {
         let before = w.regs.sp;
@@ -305,7 +319,7 @@ impl<'c, 'm, 't, 'a> StackWalker<'c, 'm, 't, 'a> {
             return false;
         }
         let (Ok(saved), Ok(ret)) = (mem.ptr(fp), mem.ptr(fp + p)) else { return false };
-        if !self.is_code(ret) || !is_return_address(&mem, ret) {
+        if !self.is_code(ret) || !is_return_address(&self.info_reader(), ret) {
             return false;
         }
         w.regs = Regs::new(ret, fp + 2 * p);
@@ -354,127 +368,30 @@ impl<'c, 'm, 't, 'a> StackWalker<'c, 'm, 't, 'a> {
         }
         Err("no EBP link and no return address above the managed frame".into())
     }
-
-    /// Crosses native code: an active `InlinedCallFrame`, else the first
-    /// frame-pointer chain above SP, else a scan above the next Frame.
-    fn bridge(
-        &self,
-        w: &mut Walk,
-        explicit: &[ExplicitFrame],
-        range: (u64, u64),
-        why: &str,
-    ) -> Result<(), String> {
-        let mem = self.rt.dump.memory();
-        let p = self.rt.layout.ptr;
-        let sp = w.regs.sp;
-        let next = explicit.iter().find(|f| f.address >= sp);
-        if let Some(r) = next.and_then(|f| f.resume).filter(|r| r.sp > sp && r.sp < range.1) {
-            w.regs = Regs::new(r.ip, r.sp);
-            w.regs.set(RBP, Some(r.fp));
-            w.found = Found::RuntimeFrame;
-            w.certain = true;
-            w.chain_certain = true;
-            w.note = None;
-            return Ok(());
-        }
-        // Windows x64 code keeps no frame-pointer chain; elsewhere native code does.
-        if !(self.x64 && self.windows)
-            && let Some(link) = self.chain_scan(sp, sp.saturating_add(SCAN_LIMIT).min(range.1), range)
-        {
-            let (saved, ret) = (mem.ptr(link).unwrap_or(0), mem.ptr(link + p).unwrap_or(0));
-            w.regs = Regs::new(ret, link + 2 * p);
-            w.regs.set(RBP, Some(saved));
-            w.found = Found::FramePointer;
-            w.mark(&format!("{why}: frame-pointer chain found by scanning at {link:#x}"));
-            w.chain_certain = false;
-            return Ok(());
-        }
-        if let Some(f) = next {
-            let limit = f.address.saturating_add(SCAN_LIMIT).min(range.1);
-            if let Some(slot) = self.scan(f.address, limit, true) {
-                let ip = mem.ptr(slot).map_err(|e| e.to_string())?;
-                w.regs = Regs::new(ip, slot + p);
-                w.found = Found::Scan;
-                w.mark(&format!(
-                    "{why}: return address found by scanning above [{}: {:#x}]",
-                    f.label(),
-                    f.address
-                ));
-                return Ok(());
-            }
-        }
-        Err(format!("{why}; no runtime Frame or frame-pointer chain above {sp:#x}"))
-    }
-
-    /// The first frame-pointer link `[s] = fp, [s+ptr] = return address` in
-    /// `[from, to)` whose next link is valid too (two links: one word pair
-    /// that merely looks like a link is common, two chained ones are not).
-    fn chain_scan(&self, from: u64, to: u64, range: (u64, u64)) -> Option<u64> {
-        let mem = self.rt.dump.memory();
-        let p = self.rt.layout.ptr;
-        let link = |s: u64| {
-            let (fp, ret) = (mem.ptr(s).ok()?, mem.ptr(s + p).ok()?);
-            (fp > s && fp < range.1 && fp % p == 0 && self.is_code(ret) && is_return_address(&mem, ret))
-                .then_some(fp)
-        };
-        let mut s = from.next_multiple_of(p);
-        while s < to {
-            if let Some(fp) = link(s)
-                && (link(fp).is_some() || mem.ptr(fp).ok() == Some(0))
-            {
-                return Some(s);
-            }
-            s += p;
-        }
-        None
-    }
-
-    /// The first slot in `[from, to)` holding a return address (into managed
-    /// code only, when `managed`) that follows a call instruction.
-    fn scan(&self, from: u64, to: u64, managed: bool) -> Option<u64> {
-        let mem = self.rt.dump.memory();
-        let p = self.rt.layout.ptr;
-        let mut a = from.next_multiple_of(p);
-        while a < to {
-            if let Ok(v) = mem.ptr(a) {
-                let code = if managed { self.code.lookup(v).is_some() } else { self.is_code(v) };
-                if code && is_return_address(&mem, v) {
-                    return Some(a);
-                }
-            }
-            a += p;
-        }
-        None
-    }
-
-    /// Inside managed code or a module of the dump.
-    fn is_code(&self, a: u64) -> bool {
-        self.code.is_managed(a) || self.rt.dump.modules().iter().any(|m| a >= m.base && a < m.end())
-    }
 }
 
 /// Whether a runtime Frame lies in `[lo, hi)`.
-fn explicit_between(explicit: &[ExplicitFrame], lo: u64, hi: u64) -> bool {
+pub(crate) fn explicit_between(explicit: &[ExplicitFrame], lo: u64, hi: u64) -> bool {
     explicit.iter().any(|f| f.address >= lo && f.address < hi)
 }
 
 /// The walk's state between steps.
-struct Walk {
-    regs: Regs,
+pub(crate) struct Walk {
+    pub(crate) regs: Regs,
     /// The next row's certainty.
-    certain: bool,
+    pub(crate) certain: bool,
     /// Whether the frame-pointer value being followed is proven (a scanned
     /// return address does not change the FP, so it does not taint it).
-    chain_certain: bool,
+    pub(crate) chain_certain: bool,
     /// The doubt is the row's own (a scanned return address on x86).
-    row_doubt: bool,
-    found: Found,
-    note: Option<String>,
+    pub(crate) row_doubt: bool,
+    pub(crate) found: Found,
+    pub(crate) note: Option<String>,
 }
 
 impl Walk {
     /// Marks this and every later frame as uncertain.
-    fn mark(&mut self, why: &str) {
+    pub(crate) fn mark(&mut self, why: &str) {
         self.certain = false;
         self.note = Some(why.to_string());
     }

@@ -11,7 +11,6 @@
 pub mod pdata;
 pub mod x64;
 
-use dump_format::Memory;
 use dump_format::context::ThreadContext;
 
 /// Register numbers (x64 encoding; x86 uses the first eight alike).
@@ -90,8 +89,14 @@ impl Regs {
 /// Whether the bytes before `ra` end with a call instruction (`E8 rel32`,
 /// or `FF /2` with any addressing form, optionally REX-prefixed): the
 /// validation a scanned return address must pass.
-pub fn is_return_address(mem: &Memory, ra: u64) -> bool {
-    let Ok(b) = mem.read(ra.wrapping_sub(8), 8) else { return false };
+///
+/// `code` reads code bytes: dump memory, or an image file when the dump
+/// left the image's pages out.
+pub fn is_return_address(code: &dyn Fn(u64, u32) -> Result<Vec<u8>, String>, ra: u64) -> bool {
+    let Ok(b) = code(ra.wrapping_sub(8), 8) else { return false };
+    if b.len() < 8 {
+        return false;
+    }
     if b[3] == 0xE8 {
         return true;
     }

@@ -15,10 +15,14 @@ const MAX_PDATA: u32 = 64 << 20;
 /// `(begin, end, unwind)` RVAs of one module's `.pdata`, sorted.
 type Table = Vec<(u32, u32, u32)>;
 
+/// A module's file and its parsed headers.
+type ImageFile = std::rc::Rc<(Vec<u8>, PeImage)>;
+
 /// Per-module `.pdata` tables, read on first use.
 #[derive(Default)]
 pub struct NativeUnwind {
     tables: RefCell<HashMap<u64, Table>>,
+    files: RefCell<HashMap<u64, Option<ImageFile>>>,
     dirs: Vec<std::path::PathBuf>,
 }
 
@@ -26,7 +30,7 @@ impl NativeUnwind {
     /// Also looks for a module's file in `dirs` when its image is not in the
     /// dump (heap-only dumps leave read-only image pages out).
     pub fn with_dirs(dirs: Vec<std::path::PathBuf>) -> Self {
-        NativeUnwind { tables: RefCell::default(), dirs }
+        NativeUnwind { tables: RefCell::default(), files: RefCell::default(), dirs }
     }
 
     /// The `.pdata` entry covering `ip`, when its module and table are in the dump.
@@ -35,7 +39,9 @@ impl NativeUnwind {
         let base = m.base;
         let mut tables = self.tables.borrow_mut();
         let t = tables.entry(base).or_insert_with(|| {
-            read(dump, base).or_else(|| from_file(m.file_name(), &self.dirs)).unwrap_or_default()
+            read(dump, base)
+                .or_else(|| self.file(base, m.file_name()).and_then(|f| table(&f.1, f.0.as_slice())))
+                .unwrap_or_default()
         });
         let rva = u32::try_from(ip - base).ok()?;
         let i = t.partition_point(|e| e.0 <= rva).checked_sub(1)?;
@@ -44,12 +50,29 @@ impl NativeUnwind {
     }
 }
 
-/// The table from a file of the same name in `dirs` (the RVAs are the same).
-fn from_file(name: &str, dirs: &[std::path::PathBuf]) -> Option<Table> {
-    let name = name.rsplit(['\\', '/']).next()?;
-    let bytes = dirs.iter().find_map(|d| std::fs::read(d.join(name)).ok())?;
-    let img = PeImage::parse(bytes.as_slice(), Layout::File).ok()?;
-    table(&img, bytes.as_slice())
+impl NativeUnwind {
+    /// The file of the module at `base` (same name in one of the dirs; the RVAs are the same).
+    fn file(&self, base: u64, name: &str) -> Option<ImageFile> {
+        let mut files = self.files.borrow_mut();
+        files
+            .entry(base)
+            .or_insert_with(|| {
+                let name = name.rsplit(['\\', '/']).next()?;
+                let bytes = self.dirs.iter().find_map(|d| std::fs::read(d.join(name)).ok())?;
+                let img = PeImage::parse(bytes.as_slice(), Layout::File).ok()?;
+                Some(std::rc::Rc::new((bytes, img)))
+            })
+            .clone()
+    }
+
+    /// `len` bytes at `addr` from the file of the module holding it, when
+    /// its pages are not in the dump (unwind data of heap-only dumps).
+    pub fn file_bytes(&self, dump: &Dump, addr: u64, len: u32) -> Option<Vec<u8>> {
+        let m = dump.modules().iter().find(|m| addr >= m.base && addr < m.end())?;
+        let f = self.file(m.base, m.file_name())?;
+        let rva = u32::try_from(addr - m.base).ok()?;
+        f.1.read(f.0.as_slice(), rva, len, "image bytes").ok()
+    }
 }
 
 fn read(dump: &Dump, base: u64) -> Option<Table> {

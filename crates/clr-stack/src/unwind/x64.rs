@@ -26,7 +26,15 @@ pub struct Step {
 
 /// Unwinds `regs` (IP inside `f`) to the caller: `regs.ip`/`regs.sp` become
 /// the return address and the caller's SP.
-pub fn unwind(mem: &Memory, f: &RuntimeFunction, regs: &mut Regs) -> Result<Step, String> {
+///
+/// `info` reads unwind data (`UNWIND_INFO` and codes): dump memory, or the
+/// image file when the dump left the image out; the stack is read from `mem`.
+pub fn unwind(
+    mem: &Memory,
+    info: &dyn Fn(u64, u32) -> Result<Vec<u8>, String>,
+    f: &RuntimeFunction,
+    regs: &mut Regs,
+) -> Result<Step, String> {
     let func = f.base.wrapping_add(u64::from(f.begin));
     let offset = regs.ip.wrapping_sub(func);
     let mut info_rva = f.unwind;
@@ -34,14 +42,13 @@ pub fn unwind(mem: &Memory, f: &RuntimeFunction, regs: &mut Regs) -> Result<Step
     let mut step = Step { fp_inferred: false };
     for _ in 0..MAX_CHAIN {
         let at = f.base.wrapping_add(u64::from(info_rva));
-        let h = mem.read(at, 4).map_err(|e| format!("UNWIND_INFO at {at:#x}: {e}"))?;
+        let h = info(at, 4).map_err(|e| format!("UNWIND_INFO at {at:#x}: {e}"))?;
         let (flags, prolog, count) = (h[0] >> 3, u64::from(h[1]), usize::from(h[2]));
         let (frame_reg, frame_off) = (usize::from(h[3] & 0xF), u64::from(h[3] >> 4));
         if h[0] & 7 == 0 || h[0] & 7 > 2 {
             return Err(format!("UNWIND_INFO at {at:#x}: version {}", h[0] & 7));
         }
-        let codes =
-            mem.read(at + 4, 2 * count as u64).map_err(|e| format!("unwind codes at {at:#x}: {e}"))?;
+        let codes = info(at + 4, 2 * count as u32).map_err(|e| format!("unwind codes at {at:#x}: {e}"))?;
         let slot =
             |i: usize| codes.get(2 * i..2 * i + 2).map(|s| u64::from(u16::from_le_bytes([s[0], s[1]])));
         let mut i = 0;
@@ -66,7 +73,8 @@ pub fn unwind(mem: &Memory, f: &RuntimeFunction, regs: &mut Regs) -> Result<Step
             break;
         }
         let chained = at + 4 + 2 * ((count as u64 + 1) & !1);
-        info_rva = mem.u32(chained + 8).map_err(|e| format!("chained unwind info at {chained:#x}: {e}"))?;
+        let c = info(chained + 8, 4).map_err(|e| format!("chained unwind info at {chained:#x}: {e}"))?;
+        info_rva = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
         primary = false;
     }
     let ret = mem.u64(regs.sp).map_err(|e| format!("return address at {:#x}: {e}", regs.sp))?;
