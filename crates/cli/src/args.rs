@@ -229,6 +229,33 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         rules: PathBuf,
     },
+    /// ASP.NET requests (alias `aspxpages`), like NetExt `!whttp`: context,
+    /// start, completed, timeout, running time, thread, status, verb, URL;
+    /// `--holding TYPE` / `--top N`: what each in-flight request's stack keeps alive.
+    #[command(alias = "aspxpages")]
+    Requests(RequestsArgs),
+    /// One ASP.NET request in full: headers, form, cookies, server variables,
+    /// items, errors, response, session id.
+    Request {
+        /// The dump to read.
+        #[command(flatten)]
+        dump: DumpArg,
+        /// The HttpContext (or Kestrel request object) address (hex).
+        #[arg(value_parser = parse_hex)]
+        address: u64,
+    },
+    /// An ASP.NET InProc session: id, mode, timeout, items.
+    Session {
+        /// The dump to read.
+        #[command(flatten)]
+        dump: DumpArg,
+        /// The HttpSessionState or HttpSessionStateContainer address (hex).
+        #[arg(value_parser = parse_hex, required_unless_present = "request")]
+        address: Option<u64>,
+        /// The session of this HttpContext instead (hex).
+        #[arg(long, value_parser = parse_hex, value_name = "ADDR", conflicts_with = "address")]
+        request: Option<u64>,
+    },
     /// Duplicate strings (value, count, bytes wasted) and the longest strings.
     Strings {
         /// The dump to read.
@@ -286,6 +313,32 @@ pub struct DumpheapArgs {
     pub strings: bool,
 }
 
+/// `requests` options (NetExt `!whttp` filter names).
+#[derive(Debug, Args)]
+pub struct RequestsArgs {
+    /// The dump to read.
+    #[command(flatten)]
+    pub dump: DumpArg,
+    /// Only requests not finished.
+    #[arg(long)]
+    pub running: bool,
+    /// Only requests a thread is executing.
+    #[arg(long)]
+    pub with_thread: bool,
+    /// Only this status code.
+    #[arg(long, value_name = "N")]
+    pub status: Option<i32>,
+    /// Only this verb (GET, POST, …).
+    #[arg(long, value_name = "V")]
+    pub verb: Option<String>,
+    /// Count objects of this type (exact name, else substring) reachable from each in-flight request's stack.
+    #[arg(long, value_name = "TYPE")]
+    pub holding: Option<String>,
+    /// List the N types holding the most bytes reachable from each in-flight request's stack.
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+}
+
 /// Parses `0x…` or bare hex.
 pub fn parse_hex(s: &str) -> Result<u64, String> {
     u64::from_str_radix(s.trim_start_matches("0x").trim_start_matches("0X"), 16)
@@ -316,6 +369,8 @@ impl Command {
             | Command::Runtime { dump, .. }
             | Command::Eeheap { dump, .. } => &dump.dump,
             Command::Dumpheap(a) => &a.dump.dump,
+            Command::Requests(a) => &a.dump.dump,
+            Command::Request { dump, .. } | Command::Session { dump, .. } => &dump.dump,
             Command::Do { dump, .. }
             | Command::Da { dump, .. }
             | Command::Strings { dump, .. }

@@ -15,8 +15,12 @@ mod memory;
 mod modules;
 mod names;
 mod pe;
+mod request;
+mod requests;
+mod requests_held;
 mod runaway;
 mod runtime;
+mod session;
 mod strings;
 mod symbols;
 mod threads;
@@ -48,6 +52,16 @@ pub fn dispatch(cmd: &Command, opts: &Options, io: Io<'_>) -> Result<ExitCode, C
             da::run(&ctx, *address, *start, *length, *details)
         }
         Command::Strings { top, .. } => strings::run(&ctx, *top),
+        Command::Requests(a) => requests::run(&ctx, &requests::Filter {
+            running: a.running,
+            with_thread: a.with_thread,
+            status: a.status,
+            verb: a.verb.clone(),
+            holding: a.holding.clone(),
+            top: a.top,
+        }),
+        Command::Request { address, .. } => request::run(&ctx, *address),
+        Command::Session { address, request, .. } => session::run(&ctx, *address, *request),
         Command::Analyze { commands, .. } => analyze::run(&ctx, commands),
         Command::Check { rules, .. } => check::run(&ctx, rules),
         Command::Symbols { fetch, .. } => symbols::run(&ctx, *fetch),
