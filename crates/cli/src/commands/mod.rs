@@ -52,14 +52,7 @@ pub fn dispatch(cmd: &Command, opts: &Options, io: Io<'_>) -> Result<ExitCode, C
             da::run(&ctx, *address, *start, *length, *details)
         }
         Command::Strings { top, .. } => strings::run(&ctx, *top),
-        Command::Requests(a) => requests::run(&ctx, &requests::Filter {
-            running: a.running,
-            with_thread: a.with_thread,
-            status: a.status,
-            verb: a.verb.clone(),
-            holding: a.holding.clone(),
-            top: a.top,
-        }),
+        Command::Requests(a) => requests::run(&ctx, &requests::Filter::from(a)),
         Command::Request { address, .. } => request::run(&ctx, *address),
         Command::Session { address, request, .. } => session::run(&ctx, *address, *request),
         Command::Analyze { commands, .. } => analyze::run(&ctx, commands),

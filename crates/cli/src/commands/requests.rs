@@ -28,6 +28,19 @@ pub struct Filter {
     pub top: Option<usize>,
 }
 
+impl From<&crate::args::RequestsArgs> for Filter {
+    fn from(a: &crate::args::RequestsArgs) -> Self {
+        Filter {
+            running: a.running,
+            with_thread: a.with_thread,
+            status: a.status,
+            verb: a.verb.clone(),
+            holding: a.holding.clone(),
+            top: a.top,
+        }
+    }
+}
+
 impl Filter {
     fn keeps(&self, r: &Request) -> bool {
         (!self.running || !r.finished())
