@@ -126,7 +126,7 @@ impl ElfSymbols {
             .symbols
             .iter()
             .filter(|s| s.kind == SymKind::Function && s.address != 0)
-            .map(|s| Function { start: s.address, size: s.size, name: s.name.clone() })
+            .map(|s| Function { start: s.address, size: s.size, name: demangle_function(&s.name) })
             .collect();
         AddressTable::new(functions, Vec::new(), Vec::new())
     }
@@ -174,4 +174,23 @@ pub fn build_id(path: &Path) -> Result<Option<Vec<u8>>> {
     let file = object::File::parse(&*bytes)
         .map_err(|e| Error::Parse { path: path.to_path_buf(), reason: e.to_string() })?;
     Ok(file.build_id().ok().flatten().map(<[u8]>::to_vec))
+}
+
+/// A C++ function name as debuggers print it (`Thread::UserSleep(int)`),
+/// through the Itanium ABI demangler; a name that is not mangled, or that
+/// does not demangle, is returned unchanged.
+///
+/// ```
+/// use symbols::elf::demangle_function;
+/// assert_eq!(demangle_function("_ZN6Thread9UserSleepEi"), "Thread::UserSleep(int)");
+/// assert_eq!(demangle_function("SleepEx"), "SleepEx");
+/// ```
+pub fn demangle_function(name: &str) -> String {
+    if !name.starts_with("_Z") {
+        return name.to_string();
+    }
+    cpp_demangle::Symbol::new(name)
+        .ok()
+        .and_then(|s| s.demangle().ok())
+        .unwrap_or_else(|| name.to_string())
 }

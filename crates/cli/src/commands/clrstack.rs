@@ -94,6 +94,10 @@ pub fn run(ctx: &Ctx, req: &Request) -> Result<ExitCode, CliError> {
     let methods = Methods::new(&types);
     let code = CodeMap::new(&methods);
     let mut walker = StackWalker::new(&code);
+    // Native frames are named from the modules' symbols where the symbol path
+    // (or, for ELF modules, the file at the recorded path) has them; offline.
+    let locator = ctx.symbol_locator();
+    let symbolizer = locator.as_ref().map(|l| symbols::Symbolizer::new(ctx.dump.modules(), l));
     let p = ctx.ptr();
     let mut out = Vec::new();
     let (mut certain, mut marked) = (0, 0);
@@ -130,7 +134,9 @@ pub fn run(ctx: &Ctx, req: &Request) -> Result<ExitCode, CliError> {
                     None,
                 ),
                 FrameKind::Native { module: Some(m), offset } => {
-                    ("native", format!("{m}!+{offset:#x}"), None, Some(m.clone()), None, None)
+                    let named = symbolizer.as_ref().and_then(|sy| sy.symbolize(f.ip)).filter(|sy| sy.function.is_some());
+                    let site = named.map(|sy| sy.to_string()).unwrap_or_else(|| format!("{m}!+{offset:#x}"));
+                    ("native", site, None, Some(m.clone()), None, None)
                 }
                 FrameKind::Native { module: None, offset } => {
                     ("native", format!("<unknown code {offset:#x}>"), None, None, None, None)

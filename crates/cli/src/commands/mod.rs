@@ -124,6 +124,23 @@ impl Ctx<'_, '_> {
         Ok(rt)
     }
 
+    /// A symbol locator from `--symbol-path` or `_NT_SYMBOL_PATH`, offline
+    /// (only `symbols --fetch` downloads); `None` with a warning when the path
+    /// does not parse.
+    pub fn symbol_locator(&self) -> Option<::symbols::store::Locator> {
+        let path = match &self.opts.symbol_path {
+            Some(p) => ::symbols::SymbolPath::parse(p),
+            None => ::symbols::SymbolPath::from_env(),
+        };
+        match path {
+            Ok(path) => Some(::symbols::store::Locator::new(path, ::symbols::store::Access::Offline)),
+            Err(e) => {
+                self.warn(format!("symbol path ignored: {e}"));
+                None
+            }
+        }
+    }
+
     /// Adds a warning printed after the answer.
     pub fn warn(&self, w: impl Into<String>) {
         self.warnings.borrow_mut().push(w.into());
