@@ -208,27 +208,6 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         rules: PathBuf,
     },
-    /// A session in SOS's command language (`!dumpheap -stat`, `~*e !clrstack`,
-    /// …), like `dotnet-dump analyze`: `-c` commands, then a prompt (or the
-    /// commands piped to stdin).
-    Analyze {
-        /// The dump to read.
-        #[command(flatten)]
-        dump: DumpArg,
-        /// A command to run first (repeatable, in order; `exit` ends the session).
-        #[arg(short = 'c', long = "command", value_name = "COMMAND")]
-        commands: Vec<String>,
-    },
-    /// Budgets for CI: measures each rule of a TOML rules file on the dump;
-    /// exit code 0 when all pass, 6 when any fails.
-    Check {
-        /// The dump to read.
-        #[command(flatten)]
-        dump: DumpArg,
-        /// The rules file (TOML, `[[rule]]` tables; see the README).
-        #[arg(long, value_name = "FILE")]
-        rules: PathBuf,
-    },
     /// ASP.NET requests (alias `aspxpages`), like NetExt `!whttp`: context,
     /// start, completed, timeout, running time, thread, status, verb, URL;
     /// `--holding TYPE` / `--top N`: what each in-flight request's stack keeps alive.
