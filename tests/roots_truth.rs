@@ -206,4 +206,82 @@ fn check(name: &str) {
     );
 }
 
+/// `COMMAND DUMP [ARGS…] --json` through the CLI, as a user types it.
+fn cli(dir: &std::path::Path, args: &[&str]) -> Value {
+    let mut a: Vec<std::ffi::OsString> = vec![args[0].into(), testkit::arg(&testkit::dump_file(dir))];
+    a.extend(args[1..].iter().map(|s| s.into()));
+    a.push("--json".into());
+    // A heap-only dump lacks the images: the app's folder and the runtime's
+    // (System.Private.CoreLib.dll) are where a user points --assembly-dir.
+    let opts = testkit::clr_options(dir);
+    for rd in opts.runtime_dirs {
+        a.push("--runtime-dir".into());
+        a.push(rd.into_os_string());
+    }
+    for ad in opts.assembly_dirs {
+        a.push("--assembly-dir".into());
+        a.push(ad.into_os_string());
+    }
+    let run = testkit::clrscope(&a);
+    assert_eq!(run.code, 0, "{args:?} on {}: {}", dir.display(), run.stderr);
+    run.json()
+}
+
+/// The CLI prints what the library found: `gcroot` names the static,
+/// `syncblk` the deadlock, `gchandles` the truth's handles, `fq` the
+/// pending objects as ready for finalization.
+fn check_cli(name: &str) {
+    let Some(dir) = testkit::generated(name) else { return };
+    let truth: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("truth.json")).unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let list = truth["objects"]["leak-list"]["address"].as_str().unwrap_or("0");
+    let g = cli(&dir, &["gcroot", list]);
+    assert!(
+        g["roots"].as_array().into_iter().flatten().any(|r| r["static_field"] == "s_all"
+            && r["static_type"] == "Shop.Services.OrderCache"
+            && r["chain"][0]["address"] == list),
+        "{name}: gcroot {g}"
+    );
+    let sb = cli(&dir, &["syncblk"]);
+    assert_eq!(sb["deadlocks"].as_array().map(|d| d.len()), Some(1), "{name}: syncblk {sb}");
+    let mut objs: Vec<String> = sb["deadlocks"][0]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|w| w["waits_for"].as_str().map(str::to_string))
+        .collect();
+    objs.sort();
+    let locks = truth["locks"].as_array().cloned().unwrap_or_default();
+    let mut want: Vec<String> = locks
+        .iter()
+        .filter(|l| l["name"].as_str().is_some_and(|n| n.starts_with("deadlock-")))
+        .filter_map(|l| l["address"].as_str().map(str::to_string))
+        .collect();
+    want.sort();
+    assert_eq!(objs, want, "{name}: deadlock lock objects");
+    let h = cli(&dir, &["gchandles"]);
+    for th in truth["gc_handles"].as_array().into_iter().flatten().filter(|t| !t["target"].is_null()) {
+        assert!(
+            h["handles"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|x| x["handle"] == th["handle_address"] && x["object"] == th["target"]["address"]),
+            "{name}: gchandles lacks {}",
+            th["name"]
+        );
+    }
+    let fq = cli(&dir, &["finalizequeue"]);
+    let ready: Vec<&Value> = fq["ready"].as_array().into_iter().flatten().map(|r| &r["object"]).collect();
+    for p in truth["finalization"]["pending"].as_array().into_iter().flatten() {
+        assert!(ready.contains(&&p["address"]), "{name}: fq: {} not ready for finalization", p["address"]);
+    }
+}
+
 testkit::test_each_generated_dump!(check);
+
+mod cli_output {
+    use super::check_cli;
+    testkit::test_each_generated_dump!(check_cli);
+}

@@ -235,6 +235,41 @@ pub enum Command {
         #[arg(long, value_parser = parse_hex, value_name = "ADDR", conflicts_with = "address")]
         request: Option<u64>,
     },
+    /// Who keeps an object alive, like SOS `!gcroot`: every root (thread
+    /// stacks and registers — conservative —, strong handles, the f-reachable
+    /// queue, statics) with its shortest chain to the object.
+    Gcroot {
+        /// The dump to read.
+        #[command(flatten)]
+        dump: DumpArg,
+        /// The object's address (hex).
+        #[arg(value_parser = parse_hex)]
+        address: u64,
+        /// Every root, also repeated stack slots and handles whose chain runs through a static.
+        #[arg(long)]
+        all: bool,
+    },
+    /// The GC handle table, like SOS `!gchandles`: handle, type, target.
+    Gchandles {
+        /// The dump to read.
+        #[command(flatten)]
+        dump: DumpArg,
+        /// Only the statistics (targets per type, handles per kind).
+        #[arg(long)]
+        stat: bool,
+    },
+    /// The finalization queue, like SOS `!finalizequeue` (alias `fq`).
+    #[command(alias = "fq")]
+    Finalizequeue(DumpArg),
+    /// Monitors and deadlocks, like SOS `!syncblk`.
+    Syncblk {
+        /// The dump to read.
+        #[command(flatten)]
+        dump: DumpArg,
+        /// Every sync block in use, not only held or waited-on ones.
+        #[arg(long)]
+        all: bool,
+    },
     /// Duplicate strings (value, count, bytes wasted) and the longest strings.
     Strings {
         /// The dump to read.
@@ -290,6 +325,12 @@ pub struct DumpheapArgs {
     /// Statistics of string values instead of types (`Count TotalSize String Value`).
     #[arg(long)]
     pub strings: bool,
+    /// Only objects reachable from a root (one marking pass from every root gcroot knows).
+    #[arg(long, conflicts_with = "dead")]
+    pub live: bool,
+    /// Only objects no root reaches (garbage the next GC would free).
+    #[arg(long)]
+    pub dead: bool,
 }
 
 /// `requests` options (NetExt `!whttp` filter names).
@@ -342,6 +383,10 @@ impl Command {
     pub fn dump_path(&self) -> &PathBuf {
         match self {
             Command::Info(d) | Command::Runaway(d) | Command::Exception(d) => &d.dump,
+            Command::Gcroot { dump, .. }
+            | Command::Gchandles { dump, .. }
+            | Command::Syncblk { dump, .. } => &dump.dump,
+            Command::Finalizequeue(d) => &d.dump,
             Command::Threads { dump, .. }
             | Command::Modules { dump, .. }
             | Command::Memory { dump, .. }

@@ -37,16 +37,31 @@ pub struct RootSet<'m> {
     pub statics: StaticsScan,
     /// Every check and finding.
     pub diagnostics: Diagnostics,
+    /// Wall time of each phase (heap index, roots, marking, reverse edges), for benchmarks.
+    pub timings: Vec<(&'static str, std::time::Duration)>,
     paths: Option<RootPaths>,
 }
 
 impl<'m> RootSet<'m> {
     /// Collects every root of `types`' runtime and marks the live heap.
     pub fn collect(types: &TypeSystem<'m>, threads: &Threads) -> Result<RootSet<'m>> {
+        Self::collect_with(types, threads, false)
+    }
+
+    /// As [`RootSet::collect`]; `for_paths` also counts incoming references
+    /// during the marking, which halves the cost of the first path query.
+    pub fn collect_with(types: &TypeSystem<'m>, threads: &Threads, for_paths: bool) -> Result<RootSet<'m>> {
         let rt = types.runtime();
         let mut diag = Diagnostics::default();
+        let mut timings = Vec::new();
+        let mut t = std::time::Instant::now();
+        let mut lap = |name, timings: &mut Vec<_>| {
+            timings.push((name, t.elapsed()));
+            t = std::time::Instant::now();
+        };
         let mut cache = rt.mt_cache();
         let index = HeapIndex::build(rt, &mut cache)?;
+        lap("heap index", &mut timings);
         let mut roots = stack_roots(rt, threads, &index);
         diag.found(
             format!("{} conservative stack and register roots", roots.len()),
@@ -71,15 +86,31 @@ impl<'m> RootSet<'m> {
         let modules: Vec<u64> = cache.valid().map(|m| m.loader_module).collect();
         let (statics, scan) = static_roots(types, modules);
         roots.extend(statics);
+        lap("roots", &mut timings);
         let none: Vec<Handle> = Vec::new();
-        let liveness = Liveness::compute(rt, index, roots, handles.as_ref().unwrap_or(&none), &mut diag);
-        Ok(RootSet { liveness, handles, finalizer_queue, statics: scan, diagnostics: diag, paths: None })
+        let liveness =
+            Liveness::compute(rt, index, roots, handles.as_ref().unwrap_or(&none), for_paths, &mut diag);
+        lap("marking", &mut timings);
+        Ok(RootSet {
+            liveness,
+            handles,
+            finalizer_queue,
+            statics: scan,
+            diagnostics: diag,
+            timings,
+            paths: None,
+        })
     }
 
     /// The reverse edges for path queries, built on first use and kept.
     pub fn paths(&mut self) -> &RootPaths {
-        let Self { paths, liveness, .. } = self;
-        paths.get_or_insert_with(|| RootPaths::build(liveness))
+        let Self { paths, liveness, timings, .. } = self;
+        paths.get_or_insert_with(|| {
+            let t = std::time::Instant::now();
+            let p = RootPaths::build(liveness);
+            timings.push(("reverse edges", t.elapsed()));
+            p
+        })
     }
 
     /// Every root reaching `target` with its shortest chain (see [`RootPaths::paths_to`]).

@@ -60,6 +60,9 @@ fn thousands(n: u64) -> String {
 /// Runs the command.
 pub fn run(ctx: &Ctx, a: &DumpheapArgs) -> Result<ExitCode, CliError> {
     let rt = ctx.runtime()?;
+    // --live/--dead: the one marking pass over every root (see gcroot).
+    let types = clr_heap::types::TypeSystem::new(&rt);
+    let roots = if a.live || a.dead { Some(super::gcroot::root_set(ctx, &types, false)?.1) } else { None };
     let mut namer = Namer::new(&rt);
     let mut cache = rt.mt_cache();
     let free_mt = cache.free_mt();
@@ -71,7 +74,11 @@ pub fn run(ctx: &Ctx, a: &DumpheapArgs) -> Result<ExitCode, CliError> {
     let mut progress = Progress::new("walking the GC heap");
     let stat = {
         let keep = |o: &clr_heap::gc::ObjectRef| {
-            let ok = a.mt.is_none_or(|m| m == o.mt)
+            // Free space is neither live nor dead.
+            let ok = roots
+                .as_ref()
+                .is_none_or(|r| Some(o.mt) != free_mt && r.liveness.is_live(o.address) == Some(a.live))
+                && a.mt.is_none_or(|m| m == o.mt)
                 && a.min.is_none_or(|m| o.size >= m)
                 && a.max.is_none_or(|m| o.size <= m)
                 && a.generation.is_none_or(|g| g == o.generation)

@@ -10,6 +10,9 @@ mod dumpheap;
 mod dumpobj;
 mod eeheap;
 mod exception;
+mod finalizequeue;
+mod gchandles;
+mod gcroot;
 mod info;
 mod memory;
 mod modules;
@@ -23,6 +26,7 @@ mod runtime;
 mod session;
 mod strings;
 mod symbols;
+mod syncblk;
 mod threads;
 
 use crate::args::Command;
@@ -52,6 +56,10 @@ pub fn dispatch(cmd: &Command, opts: &Options, io: Io<'_>) -> Result<ExitCode, C
             da::run(&ctx, *address, *start, *length, *details)
         }
         Command::Strings { top, .. } => strings::run(&ctx, *top),
+        Command::Gcroot { address, all, .. } => gcroot::run(&ctx, *address, *all),
+        Command::Gchandles { stat, .. } => gchandles::run(&ctx, *stat),
+        Command::Finalizequeue(_) => finalizequeue::run(&ctx),
+        Command::Syncblk { all, .. } => syncblk::run(&ctx, *all),
         Command::Requests(a) => requests::run(&ctx, &requests::Filter::from(a)),
         Command::Request { address, .. } => request::run(&ctx, *address),
         Command::Session { address, request, .. } => session::run(&ctx, *address, *request),

@@ -25,6 +25,10 @@ struct Span {
 #[derive(Debug)]
 pub struct HeapIndex {
     ptr: u64,
+    /// log2 of the pointer size: addresses → words by shifting (the hot path divides nothing).
+    shift: u32,
+    /// The span the last lookup hit: references mostly stay in one segment.
+    last: std::cell::Cell<usize>,
     spans: Vec<Span>,
     /// One bit per heap word: set where an object starts.
     bits: Vec<u64>,
@@ -59,6 +63,8 @@ impl HeapIndex {
         }
         let mut index = HeapIndex {
             ptr,
+            shift: ptr.trailing_zeros(),
+            last: std::cell::Cell::new(0),
             spans,
             bits: vec![0; words.div_ceil(64) as usize],
             before: Vec::new(),
@@ -96,12 +102,23 @@ impl HeapIndex {
     /// The bit of heap word `addr` (`None` outside the segments or unaligned).
     #[inline]
     fn bit(&self, addr: u64) -> Option<u64> {
-        if addr % self.ptr != 0 {
+        if addr & (self.ptr - 1) != 0 {
             return None;
         }
-        let i = self.spans.partition_point(|s| s.start <= addr).checked_sub(1)?;
+        let hit = |s: &Span| addr >= s.start && addr < s.end;
+        let i = match self.spans.get(self.last.get()) {
+            Some(s) if hit(s) => self.last.get(),
+            _ => {
+                let i = self.spans.partition_point(|s| s.start <= addr).checked_sub(1)?;
+                if !self.spans.get(i).is_some_and(hit) {
+                    return None;
+                }
+                self.last.set(i);
+                i
+            }
+        };
         let s = self.spans.get(i)?;
-        (addr < s.end).then(|| s.first_bit + (addr - s.start) / self.ptr)
+        Some(s.first_bit + ((addr - s.start) >> self.shift))
     }
 
     /// The dense index of the object starting at `addr`, if one does.

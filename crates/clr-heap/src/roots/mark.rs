@@ -48,16 +48,21 @@ pub struct Liveness<'m> {
     pub stats: MarkStats,
     /// The first references that did not land on an object: `(slot, value)`.
     pub bad_samples: Vec<(u64, u64)>,
+    /// References to each object from live objects, counted during the pass
+    /// when asked (`gcroot`: the reverse edges then need one pass, not two).
+    pub indegree: Option<Vec<u32>>,
 }
 
 impl<'m> Liveness<'m> {
     /// Marks everything reachable from `roots`; `handles` supplies the
-    /// dependent handles. Checks go to `diag`.
+    /// dependent handles; `count_edges` also counts each object's incoming
+    /// references (for [`super::RootPaths`]). Checks go to `diag`.
     pub fn compute(
         rt: &Runtime<'m>,
         index: HeapIndex,
         roots: Vec<Root>,
         handles: &[Handle],
+        count_edges: bool,
         diag: &mut Diagnostics,
     ) -> Liveness<'m> {
         let dependents: Vec<(u64, u64)> = handles
@@ -65,6 +70,7 @@ impl<'m> Liveness<'m> {
             .filter(|h| h.kind == super::HandleKind::Dependent && h.secondary != 0)
             .map(|h| (h.object, h.secondary))
             .collect();
+        let index_objects = index.objects();
         let mut l = Liveness {
             marked: Bits::new(index.objects()),
             index,
@@ -73,6 +79,7 @@ impl<'m> Liveness<'m> {
             refs: Refs::new(rt),
             stats: MarkStats::default(),
             bad_samples: Vec::new(),
+            indegree: count_edges.then(|| vec![0u32; index_objects as usize]),
         };
         l.stats.objects = u64::from(l.index.objects());
         l.stats.roots = l.roots.len() as u64;
@@ -141,11 +148,15 @@ impl<'m> Liveness<'m> {
     fn drain(&mut self, stack: &mut Vec<u64>) {
         let (index, marked, refs, stats, bad) =
             (&self.index, &mut self.marked, &mut self.refs, &mut self.stats, &mut self.bad_samples);
+        let mut indegree = self.indegree.as_deref_mut();
         while let Some(obj) = stack.pop() {
             let ok = refs.for_each(obj, |slot, target| {
                 stats.references += 1;
                 match index.index_of(target) {
                     Some(t) => {
+                        if let Some(c) = indegree.as_deref_mut().and_then(|d| d.get_mut(t as usize)) {
+                            *c = c.saturating_add(1);
+                        }
                         if marked.set(t) {
                             stack.push(target);
                         }

@@ -27,21 +27,36 @@ pub struct RootPaths {
 }
 
 impl RootPaths {
-    /// Inverts the references of every live object (two passes: count, fill).
+    /// Inverts the references of every live object: counts (taken from the
+    /// marking pass when it counted them), prefix sums, one filling pass.
     pub fn build(l: &mut Liveness) -> RootPaths {
         let n = l.index.objects() as usize;
         let mut offsets = vec![0u32; n + 1];
-        let mut edges = Vec::new();
-        Self::each_edge(l, |_, t| {
-            if let Some(c) = offsets.get_mut(t as usize + 1) {
-                *c = c.saturating_add(1);
+        match l.indegree.take() {
+            Some(counts) => {
+                for (i, c) in counts.into_iter().enumerate() {
+                    offsets[i + 1] = c;
+                }
+                let Liveness { index, dependents, marked, .. } = &*l;
+                for &(p, s) in dependents.iter() {
+                    if let (Some(pi), Some(si)) = (index.index_of(p), index.index_of(s)) {
+                        if marked.get(pi) {
+                            offsets[si as usize + 1] = offsets[si as usize + 1].saturating_add(1);
+                        }
+                    }
+                }
             }
-        });
+            None => Self::each_edge(l, |_, t| {
+                if let Some(c) = offsets.get_mut(t as usize + 1) {
+                    *c = c.saturating_add(1);
+                }
+            }),
+        }
         for i in 0..n {
             offsets[i + 1] = offsets[i + 1].saturating_add(offsets[i]);
         }
         let mut fill: Vec<u32> = offsets[..n].to_vec();
-        edges.resize(offsets[n] as usize, 0u32);
+        let mut edges = vec![0u32; offsets[n] as usize];
         Self::each_edge(l, |s, t| {
             if let Some(f) = fill.get_mut(t as usize) {
                 if let Some(e) = edges.get_mut(*f as usize) {

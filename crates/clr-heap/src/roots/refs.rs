@@ -56,10 +56,11 @@ impl<'m> Refs<'m> {
         let p = self.layout.ptr as usize;
         let hit = |c: &(u64, &[u8])| {
             let off = addr.wrapping_sub(c.0) as usize;
-            c.1.get(off..off.wrapping_add(p)).map(|b| {
-                let mut w = [0u8; 8];
-                w[..p].copy_from_slice(b);
-                u64::from_le_bytes(w)
+            let b = c.1.get(off..off.wrapping_add(p))?;
+            Some(if p == 8 {
+                u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
+            } else {
+                u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             })
         };
         if let Some(v) = self.chunks.get(self.last_chunk.get()).and_then(hit) {

@@ -70,7 +70,7 @@ pub struct SyncTable {
     pub table: u64,
     /// Blocks in use, by index.
     pub blocks: Vec<SyncBlockInfo>,
-    /// Entries whose object is gone or whose header does not name them.
+    /// Entries below the last block in use that are not in use.
     pub free_entries: u64,
 }
 
@@ -88,6 +88,7 @@ impl SyncTable {
         let n = (mem.readable_len(table) / (2 * p)).min(MAX_ENTRIES);
         let mut out = SyncTable { table, ..Default::default() };
         let mut back = (0u32, 0u32);
+        let mut last = 0u64;
         // Entry 0 is never used; the table is followed while it is readable
         // and each accepted entry is proven by its object's header.
         for i in 1..n {
@@ -113,6 +114,7 @@ impl SyncTable {
             if u64::from(sync_index & !PRECIOUS) == i {
                 back.1 += 1;
             }
+            last = i;
             out.blocks.push(SyncBlockInfo {
                 index: i as u32,
                 address: sb,
@@ -122,6 +124,8 @@ impl SyncTable {
                 holding_thread,
             });
         }
+        // Readable memory past the table is not the table: count free entries below the last used one.
+        out.free_entries = last.saturating_sub(out.blocks.len() as u64);
         diag.check(
             "sync blocks: AwareLock.m_dwSyncIndex names the entry back",
             back.0 == back.1,

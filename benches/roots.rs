@@ -1,0 +1,92 @@
+//! Benchmark of the roots: the one marking pass (`dumpheap --live`), and
+//! `gcroot` of an object deep in the leaked list including that pass,
+//! against the plain `dumpheap --stat` walk of the same dump; phases and the
+//! memory the index, marks and reverse edges hold.
+//!
+//! Run: `cargo bench --bench roots [-- DUMP]`. Default dump: the large
+//! generated fixture (`fixtures/generate --large`), else the workstation one.
+
+use clr_heap::Runtime;
+use clr_heap::gc::stat::HeapStat;
+use clr_heap::types::TypeSystem;
+use clr_stack::Threads;
+use clr_stack::roots::RootSet;
+use dump_format::Dump;
+use std::path::PathBuf;
+use std::time::Instant;
+
+fn main() {
+    let arg = std::env::args().skip(1).find(|a| !a.starts_with("--")).map(PathBuf::from);
+    let path = arg.or_else(|| {
+        ["linux-x64-3.1-large", "linux-x64-3.1-wks"]
+            .iter()
+            .map(|n| testkit::generated_dir().join(n).join("core"))
+            .find(|p| p.is_file())
+    });
+    let Some(path) = path else {
+        eprintln!("no dump: run fixtures/generate [--large]");
+        return;
+    };
+    // The target: the last leaked DTO (deep in the 10.5 M-element list), from the truth.
+    let truth: serde_json::Value = path
+        .parent()
+        .and_then(|d| std::fs::read_to_string(d.join("truth.json")).ok())
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_default();
+    let target = truth["objects"]["leaked-dto-last"]["address"]
+        .as_str()
+        .and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok());
+    println!("dump: {}", path.display());
+    let Ok(dump) = Dump::open(&path) else { return };
+    for round in 0..3 {
+        let t = Instant::now();
+        let Ok(rt) = Runtime::open(&dump, &Default::default()) else { return };
+        let Ok(stat) = HeapStat::collect(&rt, &mut rt.mt_cache(), |_| true, |_, _| {}) else { return };
+        let walk = t.elapsed();
+
+        let t = Instant::now();
+        let Ok(rt) = Runtime::open(&dump, &Default::default()) else { return };
+        let types = TypeSystem::new(&rt);
+        let Ok(threads) = Threads::read(&types) else { return };
+        let Ok(set) = RootSet::collect(&types, &threads) else { return };
+        let live = set.liveness.stats.live;
+        let Ok(live_stat) = HeapStat::collect(
+            &rt,
+            &mut rt.mt_cache(),
+            |o| set.liveness.is_live(o.address) == Some(true),
+            |_, _| {},
+        ) else {
+            return;
+        };
+        let live_walk = t.elapsed();
+        // gcroot: its own session (the marking also counts incoming references).
+        let t2 = Instant::now();
+        let Ok(rt) = Runtime::open(&dump, &Default::default()) else { return };
+        let types = TypeSystem::new(&rt);
+        let Ok(threads) = Threads::read(&types) else { return };
+        let Ok(mut set) = RootSet::collect_with(&types, &threads, true) else { return };
+        let roots = target.map(|a| set.paths_to(a).len());
+        let gcroot = t2.elapsed();
+        let phases: Vec<String> =
+            set.timings.iter().map(|(n, d)| format!("{n} {:.0} ms", d.as_secs_f64() * 1e3)).collect();
+        println!(
+            "round {round}: dumpheap --stat {:.3} s ({} objects); dumpheap --live --stat {:.3} s ({live} live, {} counted, {:.1}x); \
+             gcroot {:.3} s ({roots:?} roots)",
+            walk.as_secs_f64(),
+            stat.objects,
+            live_walk.as_secs_f64(),
+            live_stat.objects,
+            live_walk.as_secs_f64() / walk.as_secs_f64(),
+            gcroot.as_secs_f64(),
+        );
+        println!("    phases: {}", phases.join(", "));
+        if round == 0 {
+            println!(
+                "    memory: heap index {} MB, marks {} KB, reverse edges {} MB",
+                set.liveness.index.memory_bytes() >> 20,
+                (set.liveness.stats.objects / 8) >> 10,
+                set.paths().memory_bytes() >> 20
+            );
+        }
+    }
+}
