@@ -81,6 +81,7 @@ fn damaged_dumps_never_panic_or_hang() {
         &["modules", "--unloaded"],
         &["memory"],
         &["exception"],
+        &["triage"],
     ];
     let mut rng = Rng(0x00c0_ffee_d00d_f00d);
     let started = Instant::now();

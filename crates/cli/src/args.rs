@@ -198,6 +198,28 @@ pub enum Command {
         #[arg(short = 'c', long = "command", value_name = "COMMAND")]
         commands: Vec<String>,
     },
+    /// Two dumps of the same process compared: heap growth by type (count,
+    /// bytes), new and vanished types, hung threads (same stack, no CPU time
+    /// between the dumps), requests in flight in both.
+    Diff {
+        /// The earlier dump.
+        #[command(flatten)]
+        dump: DumpArg,
+        /// The later dump.
+        later: PathBuf,
+    },
+    /// The whole investigation on one page, most important first: crash,
+    /// deadlocks, finalizer, exceptions, blocked and busy threads, requests,
+    /// the biggest types and what roots them, fragmentation; each finding with
+    /// the command that shows its evidence.
+    Triage {
+        /// The dump to read.
+        #[command(flatten)]
+        dump: DumpArg,
+        /// Also write a self-contained HTML page (inline CSS and SVG charts).
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
+    },
     /// Budgets for CI: measures each rule of a TOML rules file on the dump;
     /// exit code 0 when all pass, 6 when any fails.
     Check {
@@ -403,6 +425,8 @@ impl Command {
             | Command::Dso { dump, .. }
             | Command::Analyze { dump, .. }
             | Command::Check { dump, .. }
+            | Command::Diff { dump, .. }
+            | Command::Triage { dump, .. }
             | Command::Symbols { dump, .. } => &dump.dump,
         }
     }

@@ -15,6 +15,7 @@
 pub mod args;
 mod commands;
 pub mod exit;
+mod html;
 mod output;
 mod progress;
 pub mod sos;

@@ -5,6 +5,7 @@ mod check;
 mod clrstack;
 mod clrthreads;
 mod da;
+mod diff;
 mod dso;
 mod dumpheap;
 mod dumpobj;
@@ -28,6 +29,7 @@ mod strings;
 mod symbols;
 mod syncblk;
 mod threads;
+mod triage;
 
 use crate::args::Command;
 use crate::exit::{CliError, ExitCode};
@@ -65,6 +67,8 @@ pub fn dispatch(cmd: &Command, opts: &Options, io: Io<'_>) -> Result<ExitCode, C
         Command::Session { address, request, .. } => session::run(&ctx, *address, *request),
         Command::Analyze { commands, .. } => analyze::run(&ctx, commands),
         Command::Check { rules, .. } => check::run(&ctx, rules),
+        Command::Diff { later, .. } => diff::run(&ctx, later),
+        Command::Triage { html, .. } => triage::run(&ctx, html.as_deref()),
         Command::Symbols { fetch, .. } => symbols::run(&ctx, *fetch),
         Command::Clrstack { thread, all, args, .. } => {
             clrstack::run(&ctx, &clrstack::Request { thread: *thread, all: *all, args: *args })
