@@ -89,7 +89,9 @@ fn check_with_thread_contexts(name: &str) {
     let mut rt = Runtime::open(&dump, &testkit::clr_options(&dir)).unwrap_or_else(|e| panic!("{name}: {e}"));
     let contexts = {
         let ts = clr_heap::types::TypeSystem::new(&rt);
-        clr_stack::threads::Threads::read(&ts).map(|t| t.alloc_contexts()).unwrap_or_else(|e| panic!("{name}: {e}"))
+        clr_stack::threads::Threads::read(&ts)
+            .map(|t| t.alloc_contexts())
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
     };
     rt.add_alloc_contexts(contexts);
     let mut cache = rt.mt_cache();

@@ -35,9 +35,9 @@ pub mod pe;
 pub mod error;
 pub mod gc;
 pub mod globals;
+pub mod roots;
 pub mod runtime;
 pub mod strings;
-pub mod roots;
 pub mod types;
 
 pub use error::{ClrError, Result};

@@ -189,8 +189,5 @@ pub fn demangle_function(name: &str) -> String {
     if !name.starts_with("_Z") {
         return name.to_string();
     }
-    cpp_demangle::Symbol::new(name)
-        .ok()
-        .and_then(|s| s.demangle().ok())
-        .unwrap_or_else(|| name.to_string())
+    cpp_demangle::Symbol::new(name).ok().and_then(|s| s.demangle().ok()).unwrap_or_else(|| name.to_string())
 }

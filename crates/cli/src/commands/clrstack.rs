@@ -134,7 +134,10 @@ pub fn run(ctx: &Ctx, req: &Request) -> Result<ExitCode, CliError> {
                     None,
                 ),
                 FrameKind::Native { module: Some(m), offset } => {
-                    let named = symbolizer.as_ref().and_then(|sy| sy.symbolize(f.ip)).filter(|sy| sy.function.is_some());
+                    let named = symbolizer
+                        .as_ref()
+                        .and_then(|sy| sy.symbolize(f.ip))
+                        .filter(|sy| sy.function.is_some());
                     let site = named.map(|sy| sy.to_string()).unwrap_or_else(|| format!("{m}!+{offset:#x}"));
                     ("native", site, None, Some(m.clone()), None, None)
                 }

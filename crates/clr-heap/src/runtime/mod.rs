@@ -221,7 +221,8 @@ impl<'d> Runtime<'d> {
                 added += 1;
             }
         }
-        self.diagnostics.found(format!("{added} thread allocation contexts"), "the managed threads' m_alloc_context");
+        self.diagnostics
+            .found(format!("{added} thread allocation contexts"), "the managed threads' m_alloc_context");
     }
 
     /// The free-space MethodTable, from `g_pFreeObjectMethodTable`.
