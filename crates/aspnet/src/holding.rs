@@ -1,26 +1,20 @@
 //! Which request holds the memory: objects of a type reachable from a
 //! request thread's stack.
 //!
-//! Roots are found conservatively — every pointer-sized word of the
-//! thread's stack from its stack pointer to the stack's base, and every
-//! register, that is exactly the start of a heap object (checked against
-//! the object-start index of a full heap walk) — because precise stack
-//! roots need GC info decoding that is not committed yet. A conservative
-//! root may be a dead slot: counts are an upper bound of what the live
-//! frames hold. From the roots, a marking pass follows every reference
-//! slot (GC descriptors) with a visited bitmap over the heap: memory is
-//! bounded by the heap's size, each object is visited once.
+//! The roots module does the work, so a request's answer and `gcroot`'s
+//! agree: the thread's roots are `clr_stack::roots::thread_roots`
+//! (conservative — every register and stack word from the stack pointer up
+//! that is exactly an object start of the heap walk's [`HeapIndex`]; a dead
+//! slot counts too, so counts are an upper bound of what the live frames
+//! hold), and the marking is `clr_heap::roots::mark_from` (GC descriptors,
+//! one bit per object: memory bounded by the heap, each object visited once).
 
-use crate::gcdesc::GcDesc;
-use crate::index::ObjectIndex;
-use clr_heap::types::TypeSystem;
+use clr_heap::Runtime;
+use clr_heap::roots::index::Bits;
+use clr_heap::roots::mark::{MarkStats, Marking, mark_from};
+use clr_heap::roots::{HeapIndex, Refs};
+use clr_stack::roots::thread_roots;
 use std::collections::HashMap;
-use std::rc::Rc;
-
-/// Most stack bytes scanned per thread (real stacks are at most a few MiB).
-const MAX_STACK: u64 = 64 << 20;
-/// Bytes read per step of the stack scan.
-const CHUNK: u64 = 64 << 10;
 
 /// What one thread's stack keeps alive.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -54,139 +48,60 @@ impl Holding {
     }
 }
 
-/// The candidate root words of OS thread `os_id`: its registers and its
-/// stack from the stack pointer up. `Err` when the dump lacks the thread or
-/// its stack.
-pub fn stack_words(dump: &dump_format::Dump, os_id: u32) -> Result<(Vec<u64>, u64), String> {
-    let t = dump
-        .threads()
-        .iter()
-        .find(|t| t.id == os_id)
-        .ok_or(format!("no OS thread {os_id:#x} in the dump"))?;
-    let mem = dump.memory();
-    let ptr = dump.arch().pointer_size() as u64;
-    let ctx = t.context.as_ref();
-    let mut words: Vec<u64> =
-        ctx.map(|c| c.registers().into_iter().map(|(_, v)| v).collect()).unwrap_or_default();
-    let sp = ctx.map(|c| c.stack_pointer());
-    let (lo, hi) = match (t.stack, sp) {
-        (Some((base, size)), Some(sp)) if sp >= base && sp < base.saturating_add(size) => (sp, base + size),
-        (Some((base, size)), _) => (base, base.saturating_add(size)),
-        (None, Some(sp)) => {
-            let r = mem
-                .region_of(sp)
-                .ok_or(format!("thread {os_id:#x}: its stack at {sp:#x} is not captured"))?;
-            (sp, r.end())
-        }
-        (None, None) => return Err(format!("thread {os_id:#x}: no stack pointer and no stack range")),
-    };
-    let lo = lo & !(ptr - 1);
-    let hi = hi.min(lo.saturating_add(MAX_STACK));
-    let mut at = lo;
-    let mut scanned = 0;
-    while at < hi {
-        let len = (hi - at).min(CHUNK).min(mem.readable_len(at).max(ptr));
-        if let Ok(bytes) = mem.read(at, len) {
-            scanned += len;
-            words.extend(bytes.chunks_exact(ptr as usize).map(|c| {
-                let mut b = [0u8; 8];
-                b[..c.len()].copy_from_slice(c);
-                u64::from_le_bytes(b)
-            }));
-        }
-        at += len;
-    }
-    if scanned == 0 {
-        return Err(format!("thread {os_id:#x}: its stack {lo:#x}..{hi:#x} is not captured"));
-    }
-    Ok((words, scanned))
+/// Marks what request threads reach, one thread at a time.
+pub struct Marker<'x, 'm> {
+    rt: &'x Runtime<'m>,
+    index: &'x HeapIndex,
+    /// Reused across threads: its descriptor cache is filled once.
+    refs: Refs<'m>,
 }
 
-/// A marking pass over the heap, reusable across threads.
-pub struct Marker<'x, 't, 'a> {
-    types: &'t TypeSystem<'a>,
-    index: &'x ObjectIndex,
-    visited: ObjectIndex,
-    descs: HashMap<u64, Option<Rc<GcDesc>>>,
-}
-
-impl<'x, 't, 'a> Marker<'x, 't, 'a> {
+impl<'x, 'm> Marker<'x, 'm> {
     /// A marker over the object starts in `index`.
-    pub fn new(types: &'t TypeSystem<'a>, index: &'x ObjectIndex) -> Self {
-        Marker { types, index, visited: index.empty_like(), descs: HashMap::new() }
+    pub fn new(rt: &'x Runtime<'m>, index: &'x HeapIndex) -> Self {
+        Marker { rt, index, refs: Refs::new(rt) }
     }
 
-    /// Marks everything reachable from the root candidates `words`, counting
-    /// objects and bytes per MethodTable.
-    pub fn reach(&mut self, words: &[u64]) -> Holding {
-        self.visited.clear();
-        let mut h = Holding::default();
-        let mut todo: Vec<u64> = Vec::new();
-        for &w in words {
-            if self.index.contains(w) && self.visited.insert(w) {
+    /// Everything reachable from OS thread `os_id`'s registers and stack,
+    /// counted per MethodTable. `Err` when the dump lacks the thread or its stack.
+    pub fn reach(&mut self, os_id: u32, managed_id: Option<u32>) -> Result<Holding, String> {
+        let (rt, index) = (self.rt, self.index);
+        let d = rt
+            .dump
+            .threads()
+            .iter()
+            .find(|t| t.id == os_id)
+            .ok_or(format!("no OS thread {os_id:#x} in the dump"))?;
+        let mut roots = Vec::new();
+        let scanned = thread_roots(rt, d, os_id, managed_id, index, &mut roots);
+        if scanned == 0 {
+            return Err(format!("thread {os_id:#x}: its stack is not captured"));
+        }
+        let mut h = Holding { stack_bytes: scanned, ..Holding::default() };
+        // A fresh bitmap per thread: one bit per object, each thread counted on its own.
+        let mut marked = Bits::new(index.objects());
+        let mut stack = Vec::new();
+        for r in &roots {
+            if index.index_of(r.object).is_some_and(|i| marked.set(i)) {
                 h.roots += 1;
-                todo.push(w);
+                stack.push(r.object);
             }
         }
-        let rt = self.types.runtime();
-        let mem = rt.dump.memory();
-        let ptr = rt.layout.ptr;
-        while let Some(obj) = todo.pop() {
-            let Some((mt, size)) = self.mt_and_size(obj) else {
-                h.bad_references += 1;
-                continue;
-            };
-            h.reached += 1;
-            h.reached_bytes += size;
-            let e = h.by_type.entry(mt).or_default();
-            e.0 += 1;
-            e.1 += size;
-            let desc = self.desc(mt);
-            let Some(desc) = desc.as_ref() else { continue };
-            let Ok(bytes) = mem.read(obj, size) else {
-                h.bad_references += 1;
-                continue;
-            };
-            desc.slots(size, ptr, |off| {
-                let Some(c) = bytes.get(off as usize..(off + ptr) as usize) else { return };
-                let mut b = [0u8; 8];
-                b[..c.len()].copy_from_slice(c);
-                let r = u64::from_le_bytes(b);
-                if r == 0 {
-                    return;
-                }
-                if !self.index.contains(r) {
-                    h.bad_references += 1;
-                } else if self.visited.insert(r) {
-                    todo.push(r);
-                }
-            });
-        }
-        h
-    }
-
-    fn mt_and_size(&self, obj: u64) -> Option<(u64, u64)> {
-        let rt = self.types.runtime();
-        let mt = self.types.object_mt(obj).ok()?;
-        let info = self.types.method_table(mt).ok()?;
-        let align =
-            rt.heap.as_ref().ok()?.segment_of(obj).map_or(rt.layout.ptr, |s| s.kind.alignment(rt.layout.ptr));
-        let size = clr_heap::gc::walk::object_size(&rt.dump.memory(), &rt.layout, &info, obj, align).ok()?;
-        Some((mt, size))
-    }
-
-    fn desc(&mut self, mt: u64) -> Option<Rc<GcDesc>> {
-        if let Some(d) = self.descs.get(&mt) {
-            return d.clone();
-        }
-        let rt = self.types.runtime();
-        let d = self
-            .types
-            .method_table(mt)
-            .ok()
-            .and_then(|info| GcDesc::read(&rt.dump.memory(), rt.layout.ptr, &info).ok())
-            .map(Rc::new);
-        self.descs.insert(mt, d.clone());
-        d
+        let mut stats = MarkStats::default();
+        let mut m = Marking { index, refs: &mut self.refs, marked: &mut marked, stats: &mut stats };
+        let mut no_size = 0;
+        let tally = |refs: &mut Refs, obj: u64| match refs.mt_and_size(obj, index.align_at(obj)) {
+            Some((mt, size)) => {
+                h.reached += 1;
+                h.reached_bytes += size;
+                let e = h.by_type.entry(mt).or_default();
+                e.0 += 1;
+                e.1 += size;
+            }
+            None => no_size += 1,
+        };
+        mark_from(&mut m, &mut stack, tally, |_, _, _| {});
+        h.bad_references = stats.bad_references + no_size;
+        Ok(h)
     }
 }

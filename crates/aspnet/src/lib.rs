@@ -6,7 +6,7 @@
 //!
 //! * [`scan::HeapScan`] — one heap walk finds System.Web `HttpContext`s and
 //!   `HttpRuntime`s and Kestrel's request objects by type name (and, when
-//!   asked, indexes every object start);
+//!   asked, indexes every object start: `clr_heap::roots::HeapIndex`);
 //! * [`find`] — one [`Request`] per context: verb, URL, status, completed,
 //!   timeout, start and running time, thread (managed and OS id), session;
 //!   every field by name through `clr-heap`'s type system (offsets from the
@@ -14,7 +14,8 @@
 //! * [`detail::read_detail`] — everything one request holds;
 //!   [`session::read_session`] — InProc session items;
 //! * [`holding`] — objects of a type reachable from each request thread's
-//!   stack (conservative stack roots, exact object starts, GC descriptors).
+//!   stack, through the roots modules (`clr_stack::roots` conservative
+//!   stack roots, `clr_heap::roots` object index, references and marking).
 //!
 //! ```no_run
 //! let dump = dump_format::Dump::open("core")?;
@@ -32,9 +33,7 @@ pub mod collections;
 pub mod core;
 pub mod detail;
 pub mod fields;
-pub mod gcdesc;
 pub mod holding;
-pub mod index;
 pub mod request;
 pub mod scan;
 pub mod session;

@@ -1,9 +1,10 @@
 //! One walk of the GC heap that finds the objects this crate reads —
 //! System.Web's `HttpContext` and `HttpRuntime`, Kestrel's per-request
-//! objects — by type name, and (when asked) records every object start.
+//! objects — by type name, and (when asked) records every object start in
+//! the roots module's [`HeapIndex`] from the same walk.
 
-use crate::index::ObjectIndex;
 use clr_heap::gc::walk::HeapItem;
+use clr_heap::roots::HeapIndex;
 use clr_heap::types::TypeSystem;
 use std::collections::HashMap;
 
@@ -66,7 +67,7 @@ pub struct HeapScan {
     /// Places the walk found no valid object (it resynchronised after each).
     pub invalid: u64,
     /// Every object start, when asked for.
-    pub index: Option<ObjectIndex>,
+    pub index: Option<HeapIndex>,
 }
 
 impl HeapScan {
@@ -74,24 +75,17 @@ impl HeapScan {
     pub fn collect(types: &TypeSystem, with_index: bool) -> clr_heap::Result<HeapScan> {
         let rt = types.runtime();
         let mut scan = HeapScan::default();
-        if with_index {
-            let ranges = rt.heap.as_ref().map(|h| h.segments.iter().map(|s| (s.start, s.end)).collect());
-            scan.index = Some(ObjectIndex::new(rt.layout.ptr, ranges.unwrap_or_default()));
-        }
         let mut kinds: HashMap<u64, Kind> = HashMap::new();
         let mut cache = rt.mt_cache();
-        for item in rt.walk(&mut cache)? {
+        let mut visit = |item: &HeapItem| {
             let o = match item {
                 HeapItem::Object(o) => o,
                 HeapItem::Invalid { .. } => {
                     scan.invalid += 1;
-                    continue;
+                    return;
                 }
             };
             scan.objects += 1;
-            if let Some(ix) = scan.index.as_mut() {
-                ix.insert(o.address);
-            }
             let kind = *kinds.entry(o.mt).or_insert_with(|| {
                 let name = types.type_name(o.mt).unwrap_or_default();
                 let k = classify(&name);
@@ -105,7 +99,14 @@ impl HeapScan {
                 Kind::Kestrel => scan.kestrel.push(o.address),
                 Kind::Other => {}
             }
-        }
+        };
+        let index = if with_index {
+            Some(HeapIndex::build_with(rt, &mut cache, &mut visit)?)
+        } else {
+            rt.walk(&mut cache)?.for_each(|item| visit(&item));
+            None
+        };
+        scan.index = index;
         Ok(scan)
     }
 

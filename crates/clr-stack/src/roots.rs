@@ -147,45 +147,62 @@ pub fn active_stack(rt: &Runtime, d: &ThreadRecord) -> Option<(u64, u64)> {
 /// dump: registers first, then stack slots from the stack pointer up.
 pub fn stack_roots(rt: &Runtime, threads: &Threads, index: &HeapIndex) -> Vec<Root> {
     let dump = rt.dump;
-    let mem = dump.memory();
-    let p = mem.pointer_size() as u64;
     let mut roots = Vec::new();
     for t in &threads.threads {
         let (Some(d), Some(os_id)) = (t.dump_thread.and_then(|i| dump.threads().get(i)), t.os_id) else {
             continue;
         };
-        let kind =
-            |register| RootKind::Stack { os_id, managed_id: t.managed_id, register, conservative: true };
-        if let Some(ctx) = &d.context {
-            for (name, v) in ctx.registers() {
-                if index.is_object(v) {
-                    roots.push(Root { kind: kind(Some(name)), address: 0, object: v });
-                }
-            }
-        }
-        let Some((mut a, hi)) = active_stack(rt, d) else { continue };
-        // Contiguous captured bytes at a time; gaps jump to the next region.
-        while a + p <= hi {
-            let n = mem.readable_len(a).min(hi - a);
-            let n = n - n % p;
-            if n == 0 {
-                match mem.regions().iter().find(|r| r.start > a) {
-                    Some(r) => a = r.start.next_multiple_of(p),
-                    None => break,
-                }
-                continue;
-            }
-            let Ok(bytes) = mem.read(a, n) else { break };
-            for (k, w) in bytes.chunks_exact(p as usize).enumerate() {
-                let mut b = [0u8; 8];
-                b[..w.len()].copy_from_slice(w);
-                let v = u64::from_le_bytes(b);
-                if index.is_object(v) {
-                    roots.push(Root { kind: kind(None), address: a + k as u64 * p, object: v });
-                }
-            }
-            a += n;
-        }
+        thread_roots(rt, d, os_id, t.managed_id, index, &mut roots);
     }
     roots
+}
+
+/// Conservative roots of one dump thread (OS id `os_id`, managed id
+/// `managed_id` when known): its registers, then its active stack's slots
+/// from the stack pointer up, each an object start of `index`. Returns the
+/// stack bytes read (0: the dump holds none of its stack).
+pub fn thread_roots(
+    rt: &Runtime,
+    d: &ThreadRecord,
+    os_id: u32,
+    managed_id: Option<u32>,
+    index: &HeapIndex,
+    roots: &mut Vec<Root>,
+) -> u64 {
+    let mem = rt.dump.memory();
+    let p = mem.pointer_size() as u64;
+    let kind = |register| RootKind::Stack { os_id, managed_id, register, conservative: true };
+    if let Some(ctx) = &d.context {
+        for (name, v) in ctx.registers() {
+            if index.is_object(v) {
+                roots.push(Root { kind: kind(Some(name)), address: 0, object: v });
+            }
+        }
+    }
+    let Some((mut a, hi)) = active_stack(rt, d) else { return 0 };
+    let mut scanned = 0;
+    // Contiguous captured bytes at a time; gaps jump to the next region.
+    while a + p <= hi {
+        let n = mem.readable_len(a).min(hi - a);
+        let n = n - n % p;
+        if n == 0 {
+            match mem.regions().iter().find(|r| r.start > a) {
+                Some(r) => a = r.start.next_multiple_of(p),
+                None => break,
+            }
+            continue;
+        }
+        let Ok(bytes) = mem.read(a, n) else { break };
+        scanned += n;
+        for (k, w) in bytes.chunks_exact(p as usize).enumerate() {
+            let mut b = [0u8; 8];
+            b[..w.len()].copy_from_slice(w);
+            let v = u64::from_le_bytes(b);
+            if index.is_object(v) {
+                roots.push(Root { kind: kind(None), address: a + k as u64 * p, object: v });
+            }
+        }
+        a += n;
+    }
+    scanned
 }

@@ -250,7 +250,7 @@ pub fn run(ctx: &Ctx, f: &Filter) -> Result<ExitCode, CliError> {
         }
     }
     let held: Vec<Option<Result<Holding, String>>> = if want_reach {
-        super::requests_held::held_by(ctx, &types, &scan, &rows)
+        super::requests_held::held_by(&types, &scan, &rows)
     } else {
         rows.iter().map(|_| None).collect()
     };

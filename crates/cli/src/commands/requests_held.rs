@@ -1,22 +1,20 @@
 //! The leak → request part of `requests`: what each in-flight request's
 //! thread keeps reachable from its stack (`--holding TYPE`, `--top N`).
 
-use super::Ctx;
 use crate::output::{Table, hex_ptr, human_size};
 use aspnet::Request;
-use aspnet::holding::{Holding, Marker, stack_words};
+use aspnet::holding::{Holding, Marker};
 use aspnet::scan::HeapScan;
 use clr_heap::types::TypeSystem;
 
 /// Reachability from each in-flight request's thread (None: not in flight or no thread).
 pub(super) fn held_by(
-    ctx: &Ctx,
     types: &TypeSystem,
     scan: &HeapScan,
     rows: &[&Request],
 ) -> Vec<Option<Result<Holding, String>>> {
     let Some(index) = scan.index.as_ref() else { return rows.iter().map(|_| None).collect() };
-    let mut marker = Marker::new(types, index);
+    let mut marker = Marker::new(types.runtime(), index);
     rows.iter()
         .map(|r| {
             if r.finished() {
@@ -25,11 +23,7 @@ pub(super) fn held_by(
             let Some(os) = r.thread.as_ref().and_then(|t| t.os_id) else {
                 return Some(Err("no live OS thread runs it".into()));
             };
-            Some(stack_words(ctx.dump, os).map(|(words, scanned)| {
-                let mut h = marker.reach(&words);
-                h.stack_bytes = scanned;
-                h
-            }))
+            Some(marker.reach(os, r.thread.as_ref().and_then(|t| t.managed_id)))
         })
         .collect()
 }

@@ -145,7 +145,7 @@ pub fn object_size(
 /// The size rule, with the component count read by `count(wide)` (`wide`:
 /// the free object's length is written pointer-sized on 64-bit, reference §1.6).
 #[inline]
-fn size_with(
+pub(crate) fn size_with(
     layout: &Layout,
     mt: &MethodTableInfo,
     align: u64,

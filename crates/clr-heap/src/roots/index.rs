@@ -13,12 +13,14 @@ use crate::runtime::Runtime;
 /// bitmap; anything larger is refused rather than allocated.
 const MAX_WORDS: u64 = 1 << 34;
 
-/// One indexed segment: its address range and its first bit.
+/// One indexed segment: its address range, its first bit and its objects'
+/// alignment (sizes of objects found through the index must round as the walk's do).
 #[derive(Debug, Clone, Copy)]
 struct Span {
     start: u64,
     end: u64,
     first_bit: u64,
+    align: u64,
 }
 
 /// Object starts of the whole heap.
@@ -42,6 +44,17 @@ pub struct HeapIndex {
 impl HeapIndex {
     /// Walks the heap once and records every object start.
     pub fn build(rt: &Runtime, cache: &mut MtCache) -> Result<HeapIndex> {
+        Self::build_with(rt, cache, |_| {})
+    }
+
+    /// As [`HeapIndex::build`], handing every item of the walk to `each` too:
+    /// a caller that needs its own facts from the heap (types by name, sizes
+    /// per type) gets them from this walk instead of walking again.
+    pub fn build_with(
+        rt: &Runtime,
+        cache: &mut MtCache,
+        mut each: impl FnMut(&HeapItem),
+    ) -> Result<HeapIndex> {
         let heap = rt.heap.as_ref().map_err(|e| ClrError::Unsupported(format!("GC heap: {e}")))?;
         let ptr = rt.layout.ptr;
         let mut spans = Vec::with_capacity(heap.segments.len());
@@ -53,7 +66,7 @@ impl HeapIndex {
                 continue;
             }
             let n = (s.end - s.start).div_ceil(ptr);
-            spans.push(Span { start: s.start, end: s.end, first_bit: words });
+            spans.push(Span { start: s.start, end: s.end, first_bit: words, align: s.kind.alignment(ptr) });
             words += n;
             if words > MAX_WORDS {
                 return Err(ClrError::Unsupported(format!(
@@ -73,6 +86,7 @@ impl HeapIndex {
         };
         let mut walk = rt.walk(cache)?;
         for item in walk.by_ref() {
+            each(&item);
             match item {
                 HeapItem::Object(o) => {
                     if let Some(bit) = index.bit(o.address) {
@@ -119,6 +133,14 @@ impl HeapIndex {
         };
         let s = self.spans.get(i)?;
         Some(s.first_bit + ((addr - s.start) >> self.shift))
+    }
+
+    /// The alignment of object sizes in the segment holding `addr` (the
+    /// pointer size outside every segment).
+    pub fn align_at(&self, addr: u64) -> u64 {
+        self.bit(addr & !(self.ptr - 1))
+            .and_then(|_| self.spans.get(self.last.get()))
+            .map_or(self.ptr, |s| s.align)
     }
 
     /// The dense index of the object starting at `addr`, if one does.

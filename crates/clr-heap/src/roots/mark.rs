@@ -144,39 +144,76 @@ impl<'m> Liveness<'m> {
         l
     }
 
-    /// Marks what the objects on `stack` reach (an explicit stack: no recursion).
+    /// Marks what the objects on `stack` reach, counting incoming references
+    /// and keeping the first bad ones as samples.
     fn drain(&mut self, stack: &mut Vec<u64>) {
         let (index, marked, refs, stats, bad) =
             (&self.index, &mut self.marked, &mut self.refs, &mut self.stats, &mut self.bad_samples);
         let mut indegree = self.indegree.as_deref_mut();
-        while let Some(obj) = stack.pop() {
-            let ok = refs.for_each(obj, |slot, target| {
-                stats.references += 1;
-                match index.index_of(target) {
-                    Some(t) => {
-                        if let Some(c) = indegree.as_deref_mut().and_then(|d| d.get_mut(t as usize)) {
-                            *c = c.saturating_add(1);
-                        }
-                        if marked.set(t) {
-                            stack.push(target);
-                        }
-                    }
-                    None => {
-                        stats.bad_references += 1;
-                        if bad.len() < 8 {
-                            bad.push((slot, target));
-                        }
-                    }
+        let on_ref = |slot, target, t: Option<u32>| match t {
+            Some(t) => {
+                if let Some(c) = indegree.as_deref_mut().and_then(|d| d.get_mut(t as usize)) {
+                    *c = c.saturating_add(1);
                 }
-            });
-            if !ok {
-                stats.unreadable_objects += 1;
             }
-        }
+            None => {
+                if bad.len() < 8 {
+                    bad.push((slot, target));
+                }
+            }
+        };
+        mark_from(&mut Marking { index, refs, marked, stats }, stack, |_, _| {}, on_ref);
     }
 
     /// Whether the object at `addr` is live (`None`: not an object start).
     pub fn is_live(&self, addr: u64) -> Option<bool> {
         self.index.index_of(addr).map(|i| self.marked.get(i))
+    }
+}
+
+/// What [`mark_from`] marks with: the object index, the reference reader,
+/// the bitmap (one bit per object) and the counters it adds to.
+pub struct Marking<'a, 'm> {
+    /// Object starts of the heap.
+    pub index: &'a HeapIndex,
+    /// Reference reader.
+    pub refs: &'a mut Refs<'m>,
+    /// Marked objects.
+    pub marked: &'a mut Bits,
+    /// Counters (references, bad references, unreadable objects).
+    pub stats: &'a mut MarkStats,
+}
+
+/// Marks everything the objects on `stack` (already marked) reach, with an
+/// explicit stack (no recursion): every object is taken once, so the pass is
+/// bounded by the heap. `on_object(refs, obj)` sees each object taken;
+/// `on_ref(slot, target, index)` each reference, `index` `None` when it is
+/// not an object start. Shared by the session's marking and by callers
+/// that mark from a subset of the roots (a request's stack).
+pub fn mark_from(
+    m: &mut Marking,
+    stack: &mut Vec<u64>,
+    mut on_object: impl FnMut(&mut Refs, u64),
+    mut on_ref: impl FnMut(u64, u64, Option<u32>),
+) {
+    let Marking { index, refs, marked, stats } = m;
+    while let Some(obj) = stack.pop() {
+        on_object(refs, obj);
+        let ok = refs.for_each(obj, |slot, target| {
+            stats.references += 1;
+            let t = index.index_of(target);
+            match t {
+                Some(t) => {
+                    if marked.set(t) {
+                        stack.push(target);
+                    }
+                }
+                None => stats.bad_references += 1,
+            }
+            on_ref(slot, target, t);
+        });
+        if !ok {
+            stats.unreadable_objects += 1;
+        }
     }
 }

@@ -3,7 +3,7 @@
 
 use super::gcdesc::GcDesc;
 use crate::gc::stat::AddrMap;
-use crate::gc::walk::MtCache;
+use crate::gc::walk::{MtCache, size_with};
 use crate::runtime::Runtime;
 use crate::runtime::layout::Layout;
 use dump_format::Memory;
@@ -107,6 +107,21 @@ impl<'m> Refs<'m> {
     /// The MethodTable of the object at `obj` (mark bits masked).
     pub fn mt_of(&self, obj: u64) -> Option<u64> {
         self.word(obj).map(|w| w & self.layout.mt_mask())
+    }
+
+    /// The MethodTable and heap size of the object at `obj`, by the walk's
+    /// size rule (`align`: its segment's, [`super::HeapIndex::align_at`]);
+    /// `None` when its type or length cannot be read.
+    pub fn mt_and_size(&mut self, obj: u64, align: u64) -> Option<(u64, u64)> {
+        let mt = self.mt_of(obj)?;
+        let info = self.cache.get(&self.mem, &self.layout, mt)?;
+        let p = self.layout.ptr;
+        let size = size_with(&self.layout, &info, align, |wide| {
+            // Little-endian: a 32-bit length is the low half of the word after the MethodTable.
+            let w = self.word(obj + p).ok_or_else(|| "length not captured".to_string())?;
+            Ok(if wide { w } else { w & 0xFFFF_FFFF })
+        });
+        Some((mt, size.ok()?))
     }
 
     /// Calls `f(slot, value)` for every non-null reference of the object at
