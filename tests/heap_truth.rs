@@ -61,8 +61,11 @@ fn check_with(name: &str, scan_only: bool) {
     for t in truth["types"].as_array().into_iter().flatten() {
         let (Some(mt), Some(count)) = (hex(&t["mt"]), t["count"].as_u64()) else { continue };
         let got = counts.get(&mt).copied().unwrap_or(0);
+        // Through the scan route a server GC's ephemeral end is only an upper
+        // bound (ARCHITECTURE: clr-heap invariants): counts may only be higher.
+        let upper_bound_only = scan_only && truth["gc"]["server"] == true;
         match t["count_semantics"].as_str() {
-            Some("exact") => assert_eq!(got, count, "{name}: count of {}", t["type"]),
+            Some("exact") if !upper_bound_only => assert_eq!(got, count, "{name}: count of {}", t["type"]),
             _ => assert!(got >= count, "{name}: at least {count} of {}, walk found {got}", t["type"]),
         }
         checked += 1;
@@ -74,6 +77,7 @@ testkit::test_each_generated_dump!(check);
 
 #[test]
 fn signature_scan_route_gives_the_same_counts() {
+    // Exact on workstation GC; on server GC at least truth's counts (see check_with).
     for name in
         ["linux-x64-3.1-wks", "linux-x64-3.1-svr", "win-x64-3.1-own", "win-x86-3.1-own", "win-x86-2.1-own"]
     {
