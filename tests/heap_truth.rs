@@ -64,7 +64,7 @@ fn check_with(name: &str, scan_only: bool) {
         // Through the scan route the ephemeral segment's end is only an upper
         // bound (ARCHITECTURE: clr-heap invariants): counts are exact where it
         // equals the end the GC's tables give, and may only be higher elsewhere.
-        let upper_bound_only = scan_only && !scan_end_is_exact(&dump, &dir);
+        let upper_bound_only = scan_only && !scan_end_is_exact(&dump, &dir) && !SCAN_EXACT.contains(&name);
         match t["count_semantics"].as_str() {
             Some("exact") if !upper_bound_only => assert_eq!(got, count, "{name}: count of {}", t["type"]),
             _ => assert!(got >= count, "{name}: at least {count} of {}, walk found {got}", t["type"]),
@@ -75,6 +75,10 @@ fn check_with(name: &str, scan_only: bool) {
 }
 
 testkit::test_each_generated_dump!(check);
+
+/// Dumps on which the scan route's counts are exact (its ephemeral end may
+/// still differ from the tables' by an allocation context's empty tail).
+const SCAN_EXACT: &[&str] = &["linux-x64-3.1-wks", "win-x64-3.1-own", "win-x86-3.1-own"];
 
 /// Whether the scan route found the same ephemeral segment ends as the tables.
 fn scan_end_is_exact(dump: &Dump, dir: &std::path::Path) -> bool {
@@ -92,12 +96,6 @@ fn scan_end_is_exact(dump: &Dump, dir: &std::path::Path) -> bool {
 #[test]
 fn signature_scan_route_gives_the_same_counts() {
     // Exact where the scan finds the true ephemeral end, else at least truth's counts.
-    // On these the scan does find the true ends: there its counts are exact.
-    for name in ["linux-x64-3.1-wks", "win-x64-3.1-own", "win-x86-3.1-own"] {
-        let Some(dir) = testkit::generated(name) else { continue };
-        let dump = Dump::open(testkit::dump_file(&dir)).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert!(scan_end_is_exact(&dump, &dir), "{name}: the scan route missed the ephemeral end");
-    }
     for name in
         ["linux-x64-3.1-wks", "linux-x64-3.1-svr", "win-x64-3.1-own", "win-x86-3.1-own", "win-x86-2.1-own"]
     {
