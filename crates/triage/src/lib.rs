@@ -23,7 +23,7 @@
 //! let depth = triage::snapshot::Depth::Heap;
 //! let sa = triage::Snapshot::read(&a, &Default::default(), depth);
 //! let sb = triage::Snapshot::read(&b, &Default::default(), depth);
-//! for g in triage::diff::diff(&sa, &sb).heap.grown.iter().take(5) {
+//! for g in triage::diff::diff(&sa, &sb).heap.changes.iter().take(5) {
 //!     println!("{:+} objects {:+} bytes {}", g.count_delta, g.bytes_delta, g.name);
 //! }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
