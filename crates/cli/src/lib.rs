@@ -19,6 +19,7 @@ mod html;
 mod output;
 mod progress;
 pub mod sos;
+pub mod triage;
 
 use clap::Parser;
 use exit::{CliError, ExitCode};

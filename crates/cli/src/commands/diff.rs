@@ -1,16 +1,16 @@
 //! `clrscope diff A B`: two dumps of the same process (take them a minute
 //! apart): heap growth by type, new and vanished types, threads that neither
-//! ran nor moved (hung). The comparison itself is `triage::diff`.
+//! ran nor moved (hung). The comparison itself is `crate::triage::diff`.
 
 use super::Ctx;
 use crate::exit::{CliError, ExitCode};
 use crate::output::Table;
+use crate::triage::diff::{Change, Diff};
+use crate::triage::report::{count, size};
+use crate::triage::snapshot::{Depth, Snapshot};
 use dump_format::Dump;
 use serde::Serialize;
 use std::path::Path;
-use triage::diff::{Change, Diff};
-use triage::report::{count, size};
-use triage::snapshot::{Depth, Snapshot};
 
 /// Types printed in the text output (JSON has them all).
 const TEXT_ROWS: usize = 25;
@@ -36,7 +36,7 @@ pub fn run(ctx: &Ctx, later: &Path) -> Result<ExitCode, CliError> {
     {
         ctx.warn(n);
     }
-    let d = triage::diff::diff(&a, &b);
+    let d = crate::triage::diff::diff(&a, &b);
     for n in &d.notes {
         ctx.warn(n.clone());
     }

@@ -1,14 +1,14 @@
 //! `clrscope triage DUMP [--html FILE]`: the whole investigation on one
 //! page, most important first, each finding with the command that shows its
-//! evidence. The findings are `triage::report`; this file only formats them
+//! evidence. The findings are `crate::triage::report`; this file only formats them
 //! (and `crate::html` draws the page).
 
 use super::Ctx;
 use crate::exit::{CliError, ExitCode};
 use crate::output::Table;
+use crate::triage::report::{Report, Severity, count, size};
+use crate::triage::snapshot::{Depth, Snapshot};
 use std::path::Path;
-use triage::report::{Report, Severity, count, size};
-use triage::snapshot::{Depth, Snapshot};
 
 /// Types in the text's heap table.
 const TOP_TYPES: usize = 10;
@@ -23,7 +23,7 @@ pub fn run(ctx: &Ctx, html: Option<&Path>) -> Result<ExitCode, CliError> {
     for n in &snap.notes {
         ctx.warn(n.clone());
     }
-    let report = triage::report::triage(snap);
+    let report = crate::triage::report::triage(snap);
     let dump = ctx.path.display().to_string();
     if let Some(file) = html {
         std::fs::write(file, crate::html::page(&report, &dump))?;

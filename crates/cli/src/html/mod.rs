@@ -4,7 +4,7 @@
 
 mod charts;
 
-use triage::report::{Report, Severity, count, size};
+use crate::triage::report::{Report, Severity, count, size};
 
 /// HTML-escapes text.
 pub fn esc(s: &str) -> String {

@@ -1,8 +1,8 @@
 //! Every thread of a dump: OS facts (CPU times), managed facts (id, name,
 //! state, last exception) and the managed stack, walked once.
 
-use crate::blocking::{Wait, classify, is_framework};
-use crate::evidence::{ser_hex, ser_opt_hex};
+use crate::triage::blocking::{Wait, classify, is_framework};
+use crate::triage::evidence::{ser_hex, ser_opt_hex};
 use clr_heap::types::TypeSystem;
 use clr_stack::{CodeMap, Exceptions, FrameKind, Methods, Objects, StackWalker, Threads};
 use dump_format::Dump;

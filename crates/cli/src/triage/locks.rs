@@ -1,6 +1,6 @@
 //! Monitors and deadlocks (`syncblk`), as plain facts about threads.
 
-use crate::evidence::ser_hex;
+use crate::triage::evidence::ser_hex;
 use clr_heap::roots::HeapIndex;
 use clr_heap::types::TypeSystem;
 use clr_stack::Threads;

@@ -1,6 +1,6 @@
 //! The heap by type, named, and its free space.
 
-use crate::evidence::ser_hex;
+use crate::triage::evidence::ser_hex;
 use clr_heap::Runtime;
 use clr_heap::gc::stat::HeapStat;
 use clr_heap::types::TypeSystem;

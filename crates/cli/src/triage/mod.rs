@@ -20,10 +20,10 @@
 //! ```no_run
 //! let a = dump_format::Dump::open("core.1")?;
 //! let b = dump_format::Dump::open("core.2")?;
-//! let depth = triage::snapshot::Depth::Heap;
-//! let sa = triage::Snapshot::read(&a, &Default::default(), depth);
-//! let sb = triage::Snapshot::read(&b, &Default::default(), depth);
-//! for g in triage::diff::diff(&sa, &sb).heap.changes.iter().take(5) {
+//! let depth = clrscope::triage::snapshot::Depth::Heap;
+//! let sa = clrscope::triage::Snapshot::read(&a, &Default::default(), depth);
+//! let sb = clrscope::triage::Snapshot::read(&b, &Default::default(), depth);
+//! for g in clrscope::triage::diff::diff(&sa, &sb).heap.changes.iter().take(5) {
 //!     println!("{:+} objects {:+} bytes {}", g.count_delta, g.bytes_delta, g.name);
 //! }
 //! # Ok::<(), Box<dyn std::error::Error>>(())

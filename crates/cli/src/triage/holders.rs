@@ -1,7 +1,7 @@
 //! What keeps the biggest types alive: for a live sample object of each, the
 //! roots that reach it and the shortest chain from each (`gcroot`).
 
-use crate::evidence::ser_hex;
+use crate::triage::evidence::ser_hex;
 use clr_heap::roots::RootKind;
 use clr_heap::types::TypeSystem;
 use clr_stack::roots::RootSet;

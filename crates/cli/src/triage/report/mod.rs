@@ -2,9 +2,9 @@
 
 mod heap;
 
-use crate::evidence::{Evidence, hex};
-use crate::snapshot::Snapshot;
-use crate::threads::ThreadFacts;
+use crate::triage::evidence::{Evidence, hex};
+use crate::triage::snapshot::Snapshot;
+use crate::triage::threads::ThreadFacts;
 use serde::Serialize;
 
 /// How much a finding matters.
@@ -44,7 +44,10 @@ pub struct Report {
 }
 
 /// The in-flight request a managed thread runs.
-pub(super) fn request_on(s: &Snapshot, managed_id: Option<u32>) -> Option<&crate::requests::RequestFact> {
+pub(super) fn request_on(
+    s: &Snapshot,
+    managed_id: Option<u32>,
+) -> Option<&crate::triage::requests::RequestFact> {
     let m = managed_id?;
     s.requests.as_ref().ok()?.iter().find(|r| !r.finished && r.managed_id == Some(m))
 }
@@ -151,7 +154,7 @@ fn crash(s: &Snapshot, f: &mut Vec<Finding>) {
 fn deadlocks(s: &Snapshot, f: &mut Vec<Finding>) {
     let Some(Ok(locks)) = &s.locks else { return };
     for cycle in &locks.deadlocks {
-        let name = |id: &crate::locks::ThreadId| {
+        let name = |id: &crate::triage::locks::ThreadId| {
             let mut n = match id.managed_id {
                 Some(m) => format!("thread {m}"),
                 None => "a thread".into(),
@@ -330,7 +333,7 @@ const MAX_REQUESTS: usize = 10;
 
 fn requests(s: &Snapshot, f: &mut Vec<Finding>) {
     let Ok(reqs) = &s.requests else { return };
-    let mut v: Vec<&crate::requests::RequestFact> = reqs.iter().filter(|r| !r.finished).collect();
+    let mut v: Vec<&crate::triage::requests::RequestFact> = reqs.iter().filter(|r| !r.finished).collect();
     v.sort_by(|a, b| b.running_seconds.unwrap_or(-1.0).total_cmp(&a.running_seconds.unwrap_or(-1.0)));
     for r in v.into_iter().take(MAX_REQUESTS) {
         let t = r.managed_id.and_then(|m| s.threads.iter().find(|t| t.managed_id == Some(m)));

@@ -1,8 +1,8 @@
 //! Two snapshots of the same process, compared: heap growth by type and
 //! threads that neither ran nor moved between them (hung).
 
-use crate::snapshot::Snapshot;
-use crate::threads::ThreadFacts;
+use crate::triage::snapshot::Snapshot;
+use crate::triage::threads::ThreadFacts;
 use serde::Serialize;
 
 /// How a type changed.
@@ -125,7 +125,7 @@ fn delta(before: u64, after: u64) -> i64 {
 }
 
 /// The heap's change, by type name.
-pub fn heap_diff(a: &crate::heap::HeapTypes, b: &crate::heap::HeapTypes) -> HeapDiff {
+pub fn heap_diff(a: &crate::triage::heap::HeapTypes, b: &crate::triage::heap::HeapTypes) -> HeapDiff {
     let (ma, mb) = (a.by_name(), b.by_name());
     let mut names: Vec<&str> = ma.keys().chain(mb.keys()).copied().collect();
     names.sort_unstable();

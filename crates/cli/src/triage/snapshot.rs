@@ -1,9 +1,9 @@
 //! The facts of one dump, read once, owned (no borrow of the dump remains).
 
-use crate::heap::HeapTypes;
-use crate::holders::{Holder, holder};
-use crate::locks::LockFacts;
-use crate::threads::{ExceptionFact, ThreadFacts};
+use crate::triage::heap::HeapTypes;
+use crate::triage::holders::{Holder, holder};
+use crate::triage::locks::LockFacts;
+use crate::triage::threads::{ExceptionFact, ThreadFacts};
 use clr_heap::Runtime;
 use clr_heap::types::TypeSystem;
 use clr_stack::Threads;
@@ -92,7 +92,7 @@ pub struct Snapshot {
     /// Every thread.
     pub threads: Vec<ThreadFacts>,
     /// ASP.NET requests, or why they could not be read.
-    pub requests: Result<Vec<crate::requests::RequestFact>, String>,
+    pub requests: Result<Vec<crate::triage::requests::RequestFact>, String>,
     /// Monitors and deadlocks (not read at [`Depth::Heap`]).
     pub locks: Option<Result<LockFacts, String>>,
     /// Roots of the biggest types.
@@ -130,7 +130,7 @@ impl Snapshot {
         let mut snap = Self::base(dump);
         snap.notes.push(format!("no .NET runtime read: {why}"));
         snap.heap = Err(why.to_string());
-        snap.threads = crate::threads::collect(dump, None, None).0;
+        snap.threads = crate::triage::threads::collect(dump, None, None).0;
         snap
     }
 
@@ -171,7 +171,7 @@ impl Snapshot {
         let types = TypeSystem::new(rt);
         snap.heap = HeapTypes::collect(rt, &types).map_err(|e| e.to_string());
         let threads = Threads::read(&types).map_err(|e| e.to_string());
-        let (facts, note) = crate::threads::collect(dump, Some(&types), threads.as_ref().ok());
+        let (facts, note) = crate::triage::threads::collect(dump, Some(&types), threads.as_ref().ok());
         snap.threads = facts;
         snap.notes.extend(note);
         if let Err(e) = &threads {
@@ -181,14 +181,14 @@ impl Snapshot {
             c.managed =
                 snap.threads.iter().find(|t| t.os_id == Some(c.os_id)).and_then(|t| t.exception.clone());
         }
-        snap.requests = crate::requests::collect(dump, &types);
+        snap.requests = crate::triage::requests::collect(dump, &types);
         let Ok(threads) = threads else { return snap };
         if depth == Depth::Heap {
             return snap;
         }
         match RootSet::collect(&types, &threads) {
             Ok(mut set) => {
-                snap.locks = Some(crate::locks::collect(&types, &threads, &set.liveness.index));
+                snap.locks = Some(crate::triage::locks::collect(&types, &threads, &set.liveness.index));
                 snap.finalizer = Some(finalizer_facts(&types, &set));
                 if let Ok(heap) = &snap.heap {
                     for t in heap.types.iter().take(HOLDER_TYPES) {

@@ -2,8 +2,8 @@
 //! holding them, and the free space.
 
 use super::{Finding, Severity, count, request_on, size};
-use crate::evidence::{Evidence, hex};
-use crate::snapshot::Snapshot;
+use crate::triage::evidence::{Evidence, hex};
+use crate::triage::snapshot::Snapshot;
 
 /// Types listed by size.
 const TOP_TYPES: usize = 3;

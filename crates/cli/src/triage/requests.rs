@@ -1,7 +1,7 @@
 //! ASP.NET requests (`requests`), as plain facts: which are in flight, for
 //! how long, on which thread.
 
-use crate::evidence::ser_hex;
+use crate::triage::evidence::ser_hex;
 use clr_heap::types::TypeSystem;
 use dump_format::Dump;
 use serde::Serialize;
