@@ -1,4 +1,5 @@
-//! Benchmark of the roots: the one marking pass (`dumpheap --live`), and
+//! Benchmark of the roots: the one marking pass (`dumpheap --live --stat`:
+//! the index's walk tallies every object, the marks give the live part), and
 //! `gcroot` of an object deep in the leaked list including that pass,
 //! against the plain `dumpheap --stat` walk of the same dump; phases and the
 //! memory the index, marks and reverse edges hold.
@@ -48,17 +49,14 @@ fn main() {
         let Ok(rt) = Runtime::open(&dump, &Default::default()) else { return };
         let types = TypeSystem::new(&rt);
         let Ok(threads) = Threads::read(&types) else { return };
-        let Ok(set) = RootSet::collect(&types, &threads) else { return };
+        let Ok(mut set) = RootSet::collect(&types, &threads) else { return };
         let live = set.liveness.stats.live;
-        let Ok(live_stat) = HeapStat::collect(
-            &rt,
-            &mut rt.mt_cache(),
-            |o| set.liveness.is_live(o.address) == Some(true),
-            |_, _| {},
-        ) else {
-            return;
-        };
+        let t3 = Instant::now();
+        let live_stat = set.stat(rt.mt_cache().free_mt(), true);
+        let live_tally = t3.elapsed();
         let live_walk = t.elapsed();
+        let live_phases: Vec<String> =
+            set.timings.iter().map(|(n, d)| format!("{n} {:.0} ms", d.as_secs_f64() * 1e3)).collect();
         // gcroot: its own session (the marking also counts incoming references).
         let t2 = Instant::now();
         let Ok(rt) = Runtime::open(&dump, &Default::default()) else { return };
@@ -79,7 +77,12 @@ fn main() {
             live_walk.as_secs_f64() / walk.as_secs_f64(),
             gcroot.as_secs_f64(),
         );
-        println!("    phases: {}", phases.join(", "));
+        println!(
+            "    --live --stat phases: {}, live statistics {:.0} ms",
+            live_phases.join(", "),
+            live_tally.as_secs_f64() * 1e3
+        );
+        println!("    gcroot phases: {}", phases.join(", "));
         if round == 0 {
             println!(
                 "    memory: heap index {} MB, marks {} KB, reverse edges {} MB",

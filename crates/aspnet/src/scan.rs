@@ -1,10 +1,11 @@
 //! One walk of the GC heap that finds the objects this crate reads —
 //! System.Web's `HttpContext` and `HttpRuntime`, Kestrel's per-request
 //! objects — by type name, and (when asked) records every object start in
-//! the roots module's [`HeapIndex`] from the same walk.
+//! the roots module's [`HeapIndex`] from the same walk ([`IndexBuilder`]).
 
 use clr_heap::gc::walk::HeapItem;
 use clr_heap::roots::HeapIndex;
+use clr_heap::roots::index::IndexBuilder;
 use clr_heap::types::TypeSystem;
 use std::collections::HashMap;
 
@@ -100,13 +101,23 @@ impl HeapScan {
                 Kind::Other => {}
             }
         };
-        let index = if with_index {
-            Some(HeapIndex::build_with(rt, &mut cache, &mut visit)?)
-        } else {
-            rt.walk(&mut cache)?.for_each(|item| visit(&item));
-            None
-        };
-        scan.index = index;
+        // The object index, when asked, comes from this same walk.
+        let mut builder = if with_index { Some(IndexBuilder::new(rt)?) } else { None };
+        let mut invalid = Vec::new();
+        let mut walk = rt.walk(&mut cache)?;
+        for item in walk.by_ref() {
+            match (&item, builder.as_mut()) {
+                (HeapItem::Object(o), Some(b)) => b.object(o.address),
+                (HeapItem::Invalid { address, reason, .. }, Some(_)) => {
+                    invalid.push((*address, reason.clone()))
+                }
+                _ => {}
+            }
+            visit(&item);
+        }
+        let stats = walk.stats.clone();
+        drop(walk);
+        scan.index = builder.map(|b| b.finish(invalid, stats)).transpose()?;
         Ok(scan)
     }
 

@@ -14,8 +14,10 @@
 
 use crate::threads::Threads;
 use clr_heap::Result;
+use clr_heap::gc::stat::HeapStat;
 use clr_heap::roots::finalize::{FinalizerEntry, read_queue};
 use clr_heap::roots::handles::{Handle, read_handles};
+use clr_heap::roots::index::IndexBuilder;
 use clr_heap::roots::statics::{StaticsScan, static_roots};
 use clr_heap::roots::{HeapIndex, Liveness, Root, RootKind, RootPaths};
 use clr_heap::runtime::{Diagnostics, Runtime};
@@ -35,6 +37,8 @@ pub struct RootSet<'m> {
     pub finalizer_queue: std::result::Result<Vec<FinalizerEntry>, String>,
     /// What the statics scan covered.
     pub statics: StaticsScan,
+    /// Every object of the heap per MethodTable, from the index's walk.
+    pub heap_stat: HeapStat,
     /// Every check and finding.
     pub diagnostics: Diagnostics,
     /// Wall time of each phase (heap index, roots, marking, reverse edges), for benchmarks.
@@ -60,7 +64,19 @@ impl<'m> RootSet<'m> {
             t = std::time::Instant::now();
         };
         let mut cache = rt.mt_cache();
-        let index = HeapIndex::build(rt, &mut cache)?;
+        // The index's walk also tallies every object: live/dead statistics
+        // then need no walk of their own (`Liveness::stat`).
+        let mut builder = IndexBuilder::new(rt)?;
+        let heap_stat = HeapStat::collect(
+            rt,
+            &mut cache,
+            |o| {
+                builder.object(o.address);
+                true
+            },
+            |_, _| {},
+        )?;
+        let index = builder.finish(heap_stat.invalid.clone(), heap_stat.walk.clone())?;
         lap("heap index", &mut timings);
         let mut roots = stack_roots(rt, threads, &index);
         diag.found(
@@ -96,10 +112,17 @@ impl<'m> RootSet<'m> {
             handles,
             finalizer_queue,
             statics: scan,
+            heap_stat,
             diagnostics: diag,
             timings,
             paths: None,
         })
+    }
+
+    /// `dumpheap --live --stat` (`live`) or `--dead --stat`: from the index's
+    /// walk and the marks, without walking the heap again.
+    pub fn stat(&mut self, free_mt: Option<u64>, live: bool) -> HeapStat {
+        self.liveness.stat(&self.heap_stat, free_mt, live)
     }
 
     /// The reverse edges for path queries, built on first use and kept.

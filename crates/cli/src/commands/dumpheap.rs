@@ -62,10 +62,23 @@ pub fn run(ctx: &Ctx, a: &DumpheapArgs) -> Result<ExitCode, CliError> {
     let rt = ctx.runtime()?;
     // --live/--dead: the one marking pass over every root (see gcroot).
     let types = clr_heap::types::TypeSystem::new(&rt);
-    let roots = if a.live || a.dead { Some(super::gcroot::root_set(ctx, &types, false)?.1) } else { None };
+    let mut roots =
+        if a.live || a.dead { Some(super::gcroot::root_set(ctx, &types, false)?.1) } else { None };
     let mut namer = Namer::new(&rt);
     let mut cache = rt.mt_cache();
     let free_mt = cache.free_mt();
+    // `--live/--dead --stat` alone: the root set's index walk already counted
+    // every object, so the statistics come from it and the marks (one walk).
+    let only_liveness = a.stat
+        && a.type_name.is_none()
+        && a.mt.is_none()
+        && a.min.is_none()
+        && a.max.is_none()
+        && a.generation.is_none();
+    if let Some(set) = roots.as_mut().filter(|_| only_liveness) {
+        let stat = set.stat(free_mt, a.live);
+        return finish(ctx, a, &mut namer, free_mt, stat, None);
+    }
     // Filters that need only the walk's facts run inside it; the type-name
     // filter needs names, computed once per MethodTable.
     let mut type_ok: std::collections::HashMap<u64, bool> = Default::default();
@@ -102,6 +115,18 @@ pub fn run(ctx: &Ctx, a: &DumpheapArgs) -> Result<ExitCode, CliError> {
         HeapStat::collect(&rt, &mut cache, keep, |d, t| progress.update(d, t))?
     };
     drop(progress);
+    finish(ctx, a, &mut namer, free_mt, stat, want_list.then_some(listed))
+}
+
+/// Names, sorts and prints the statistics (and the listed objects).
+fn finish(
+    ctx: &Ctx,
+    a: &DumpheapArgs,
+    namer: &mut Namer,
+    free_mt: Option<u64>,
+    stat: HeapStat,
+    listed: Option<Vec<ObjectRow>>,
+) -> Result<ExitCode, CliError> {
     if !stat.invalid.is_empty() {
         ctx.warn(format!(
             "{} invalid objects on the heap (first at {:#x}: {}); the walk resynchronised after each",
@@ -124,7 +149,7 @@ pub fn run(ctx: &Ctx, a: &DumpheapArgs) -> Result<ExitCode, CliError> {
             mt: jhex(t.mt),
             count: t.count,
             total_size: t.total_size,
-            name: name_of(&mut namer, t.mt),
+            name: name_of(namer, t.mt),
         })
         .collect();
     let fragmentation: Vec<Fragment> = stat
@@ -134,11 +159,11 @@ pub fn run(ctx: &Ctx, a: &DumpheapArgs) -> Result<ExitCode, CliError> {
             address: jhex(f.address),
             size: f.size,
             followed_by: f.followed_by.map(|o| jhex(o.address)),
-            followed_by_type: f.followed_by.map(|o| name_of(&mut namer, o.mt)),
+            followed_by_type: f.followed_by.map(|o| name_of(namer, o.mt)),
         })
         .collect();
     let body = Body {
-        objects: want_list.then_some(listed),
+        objects: listed,
         statistics,
         total_objects: stat.objects,
         total_bytes: stat.bytes,

@@ -10,6 +10,7 @@
 //! | `statics.rs` | §3.3 | static reference fields of loaded types as roots |
 //! | `syncblk.rs` | §1.1 | the sync block table and monitors |
 //! | `mark.rs` | — | [`Liveness`]: the one marking pass (a bitmap over objects) |
+//! | `live_stat.rs` | — | [`Liveness::stat`]: live/dead statistics from the index's walk and the marks |
 //! | `paths.rs` | — | [`RootPaths`]: reverse edges and the shortest path from each root |
 //!
 //! Roots that need threads (stacks and registers) are added by `clr-stack`
@@ -19,6 +20,7 @@ pub mod finalize;
 pub mod gcdesc;
 pub mod handles;
 pub mod index;
+pub mod live_stat;
 pub mod mark;
 pub mod paths;
 pub mod refs;

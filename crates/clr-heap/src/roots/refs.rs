@@ -139,13 +139,33 @@ impl<'m> Refs<'m> {
             let Some(count) = self.word(obj + p) else { return false };
             size = size.saturating_add((count & 0xFFFF_FFFF).saturating_mul(u64::from(*comp)));
         }
-        desc.for_each_slot(p, size, |o| {
-            if let Some(v) = self.word(obj + o) {
+        // The object's bytes borrowed once: its slots are then plain loads
+        // (the marking reads every slot of every live object).
+        match self.bytes(obj, size) {
+            Some(b) => desc.for_each_slot(p, size, |o| {
+                let v = match b.get(o as usize..(o + p) as usize) {
+                    Some(w) if p == 8 => u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]),
+                    Some(w) => u64::from(u32::from_le_bytes([w[0], w[1], w[2], w[3]])),
+                    None => 0,
+                };
                 if v != 0 {
                     f(obj + o, v);
                 }
-            }
-        });
+            }),
+            None => desc.for_each_slot(p, size, |o| {
+                if let Some(v) = self.word(obj + o).filter(|&v| v != 0) {
+                    f(obj + o, v);
+                }
+            }),
+        }
         true
+    }
+
+    /// The `len` bytes at `addr` when one segment's captured bytes hold them.
+    #[inline]
+    fn bytes(&self, addr: u64, len: u64) -> Option<&'m [u8]> {
+        let c = self.chunks.get(self.last_chunk.get())?;
+        let off = addr.checked_sub(c.0)? as usize;
+        c.1.get(off..off.checked_add(usize::try_from(len).ok()?)?)
     }
 }
