@@ -26,8 +26,7 @@ fn run_json(dir: &std::path::Path, args: &[&str]) -> Value {
 }
 
 fn truth(dir: &std::path::Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(dir.join("truth.json")).unwrap_or_default())
-        .unwrap_or_default()
+    testkit::truth(&dir)
 }
 
 fn hex(v: &Value) -> u64 {

@@ -8,8 +8,7 @@ use serde_json::Value;
 use testkit::{arg, clrscope, dump_file};
 
 fn truth(dir: &std::path::Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(dir.join("truth.json")).unwrap_or_default())
-        .unwrap_or_default()
+    testkit::truth(&dir)
 }
 
 fn role_id(t: &Value, role: &str) -> u64 {

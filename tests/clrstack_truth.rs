@@ -45,9 +45,7 @@ fn in_order(have: &[String], want: &[&str]) -> bool {
 
 fn check(name: &str) {
     let Some(dir) = testkit::generated(name) else { return };
-    let truth: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("truth.json")).unwrap_or_default())
-            .unwrap_or_default();
+    let truth: Value = testkit::truth(&dir);
     let j = run_json(&dir, &["clrstack", "--all"]);
     let by_id = |id: u64| {
         j["threads"].as_array().into_iter().flatten().find(|t| t["managed_id"].as_u64() == Some(id))

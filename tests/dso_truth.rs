@@ -28,9 +28,7 @@ fn field_ref(types: &TypeSystem, obj: u64, name: &str) -> Option<u64> {
 
 fn check(name: &str) {
     let Some(dir) = testkit::generated(name) else { return };
-    let truth: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("truth.json")).unwrap_or_default())
-            .unwrap_or_default();
+    let truth: Value = testkit::truth(&dir);
     let dump = Dump::open(testkit::dump_file(&dir)).unwrap_or_else(|e| panic!("{name}: {e}"));
     let rt = Runtime::open(&dump, &testkit::clr_options(&dir)).unwrap_or_else(|e| panic!("{name}: {e}"));
     let types = TypeSystem::new(&rt);

@@ -88,9 +88,7 @@ fn walk(v: &Value, dump: &Dump, t: &mut Tally, errors: &mut Vec<String>, path: &
 
 fn check(name: &str) {
     let Some(dir) = testkit::generated(name) else { return };
-    let truth: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("truth.json")).unwrap_or_default())
-            .unwrap_or_else(|e| panic!("{name}: truth.json: {e}"));
+    let truth: Value = testkit::truth(&dir);
     let dump = Dump::open(dump_file(&dir)).unwrap_or_else(|e| panic!("{name}: {e}"));
     let mut errors = Vec::new();
     let mut t = Tally::default();

@@ -23,9 +23,7 @@ fn check_scan(name: &str) {
 
 fn check_with(name: &str, scan_only: bool) {
     let Some(dir) = testkit::generated(name) else { return };
-    let truth: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("truth.json")).unwrap_or_default())
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let truth: Value = testkit::truth(&dir);
     let dump = Dump::open(testkit::dump_file(&dir)).unwrap_or_else(|e| panic!("{name}: {e}"));
     let opts = clr_heap::Options { ignore_tables: scan_only, ..testkit::clr_options(&dir) };
     let rt = Runtime::open(&dump, &opts).unwrap_or_else(|e| panic!("{name}: {e}"));

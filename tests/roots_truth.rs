@@ -31,9 +31,7 @@ fn kind_of(truth: &str) -> Option<HandleKind> {
 
 fn check(name: &str) {
     let Some(dir) = testkit::generated(name) else { return };
-    let truth: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("truth.json")).unwrap_or_default())
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let truth: Value = testkit::truth(&dir);
     let dump = Dump::open(testkit::dump_file(&dir)).unwrap_or_else(|e| panic!("{name}: {e}"));
     let rt = Runtime::open(&dump, &testkit::clr_options(&dir)).unwrap_or_else(|e| panic!("{name}: {e}"));
     let types = TypeSystem::new(&rt);
@@ -239,9 +237,7 @@ fn cli(dir: &std::path::Path, args: &[&str]) -> Value {
 /// pending objects as ready for finalization.
 fn check_cli(name: &str) {
     let Some(dir) = testkit::generated(name) else { return };
-    let truth: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("truth.json")).unwrap_or_default())
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let truth: Value = testkit::truth(&dir);
     let list = truth["objects"]["leak-list"]["address"].as_str().unwrap_or("0");
     let g = cli(&dir, &["gcroot", list]);
     assert!(

@@ -26,9 +26,7 @@ fn generated_dumps_identify_runtime_and_gc_mode() {
         "win-x86-2.1-dbghelp",
     ] {
         let Some(dir) = testkit::generated(name) else { continue };
-        let truth: Value =
-            serde_json::from_str(&std::fs::read_to_string(dir.join("truth.json")).unwrap_or_default())
-                .unwrap_or_default();
+        let truth: Value = testkit::truth(&dir);
         let run = run_runtime(&testkit::dump_file(&dir), &[]);
         assert_eq!(run.code, 0, "{name}: {}", run.stderr);
         let j = run.json();

@@ -15,9 +15,7 @@ fn hex(v: &Value) -> Option<u64> {
 
 fn check(name: &str) {
     let Some(dir) = testkit::generated(name) else { return };
-    let truth: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("truth.json")).unwrap_or_default())
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let truth: Value = testkit::truth(&dir);
     let dump = Dump::open(testkit::dump_file(&dir)).unwrap_or_else(|e| panic!("{name}: {e}"));
     let rt = Runtime::open(&dump, &testkit::clr_options(&dir)).unwrap_or_else(|e| panic!("{name}: {e}"));
     let types = TypeSystem::new(&rt);

@@ -17,9 +17,7 @@ fn hex(v: &Json) -> Option<u64> {
 /// saw it; assembly dirs: the fixture folder, which holds `ShopApp.exe`).
 fn open(name: &str) -> Option<(Json, Dump, Options)> {
     let dir = testkit::generated(name)?;
-    let truth: Json =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("truth.json")).unwrap_or_default())
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let truth: Json = testkit::truth(&dir);
     let dump = Dump::open(testkit::dump_file(&dir)).unwrap_or_else(|e| panic!("{name}: {e}"));
     let options = testkit::clr_options(&dir);
     Some((truth, dump, options))

@@ -171,3 +171,11 @@ macro_rules! test_each_generated_dump {
         }
     };
 }
+
+/// The truth file of a generated fixture folder (panics, naming the folder,
+/// when it is missing or not JSON: a fixture without truth proves nothing).
+pub fn truth(dir: &Path) -> Value {
+    let path = dir.join("truth.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}

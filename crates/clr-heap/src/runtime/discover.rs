@@ -83,9 +83,10 @@ impl RuntimeVersion {
     ///
     /// ```
     /// use clr_heap::runtime::discover::RuntimeVersion;
-    /// let v = RuntimeVersion::parse("4.700.22.11601 @Commit: 0dee78f").unwrap();
+    /// let v = RuntimeVersion::parse("4.700.22.11601 @Commit: 0dee78f").ok_or("no version")?;
     /// assert_eq!(v.file_version, [4, 700, 22, 11601]);
     /// assert!(RuntimeVersion::parse("4.700").is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn parse(text: &str) -> Option<Self> {
         let head = text.trim_start().split(|c: char| c.is_whitespace()).next()?;
@@ -215,9 +216,10 @@ pub fn product_from_path(path: &str) -> Option<String> {
 /// ```
 /// use clr_heap::runtime::discover::find_sccsid;
 /// let blob = b"\0\0@(#)Version 4.700.22.11601 @Commit: 0dee78f90fc80c0fa4390ac1ba519c679bd503a4\0";
-/// let v = find_sccsid(blob).unwrap();
+/// let v = find_sccsid(blob).ok_or("no version")?;
 /// assert_eq!(v.file_version, [4, 700, 22, 11601]);
 /// assert_eq!(v.commit.as_deref(), Some("0dee78f90fc80c0fa4390ac1ba519c679bd503a4"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn find_sccsid(bytes: &[u8]) -> Option<RuntimeVersion> {
     let mut from = 0usize;

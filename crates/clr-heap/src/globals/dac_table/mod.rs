@@ -33,7 +33,7 @@
 //! ```no_run
 //! use clr_heap::globals::dac_table::read_dac_table;
 //! let dump = dump_format::Dump::open("core")?;
-//! let clr = dump.modules().iter().find(|m| m.file_name() == "libcoreclr.so").expect("a .NET process");
+//! let clr = dump.modules().iter().find(|m| m.file_name() == "libcoreclr.so").ok_or("not a .NET process")?;
 //! let table = read_dac_table(&dump, clr, None)?;
 //! println!("{:#x}", table.address("ThreadStore::s_pThreadStore").unwrap_or(0));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
