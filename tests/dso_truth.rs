@@ -10,12 +10,8 @@
 use clr_heap::Runtime;
 use clr_heap::types::{TypeSystem, Value as FieldValue};
 use clr_stack::{CodeMap, Methods, StackWalker, Threads};
-use dump_format::Dump;
-use serde_json::Value;
 
-fn hex(v: &Value) -> Option<u64> {
-    v.as_str().and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
-}
+use testkit::hex;
 
 /// The object a reference field named `name` of the object at `obj` holds.
 fn field_ref(types: &TypeSystem, obj: u64, name: &str) -> Option<u64> {
@@ -27,9 +23,7 @@ fn field_ref(types: &TypeSystem, obj: u64, name: &str) -> Option<u64> {
 }
 
 fn check(name: &str) {
-    let Some(dir) = testkit::generated(name) else { return };
-    let truth: Value = testkit::truth(&dir);
-    let dump = Dump::open(testkit::dump_file(&dir)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let Some((dir, truth, dump)) = testkit::open_generated(name) else { return };
     let rt = Runtime::open(&dump, &testkit::clr_options(&dir)).unwrap_or_else(|e| panic!("{name}: {e}"));
     let types = TypeSystem::new(&rt);
     let threads = Threads::read(&types).unwrap_or_else(|e| panic!("{name}: {e}"));

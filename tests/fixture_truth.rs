@@ -11,9 +11,7 @@ use dump_format::Dump;
 use serde_json::Value;
 use std::path::Path;
 
-fn hex(v: &Value) -> Option<u64> {
-    v.as_str().and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
-}
+use testkit::hex;
 
 fn dump_file(dir: &Path) -> std::path::PathBuf {
     for f in ["core", "dump.dmp"] {

@@ -5,12 +5,9 @@
 use clr_heap::Runtime;
 use clr_heap::gc::HeapItem;
 use dump_format::Dump;
-use serde_json::Value;
 use std::collections::HashMap;
 
-fn hex(v: &Value) -> Option<u64> {
-    v.as_str().and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
-}
+use testkit::hex;
 
 fn check(name: &str) {
     check_with(name, false);
@@ -22,9 +19,7 @@ fn check_scan(name: &str) {
 }
 
 fn check_with(name: &str, scan_only: bool) {
-    let Some(dir) = testkit::generated(name) else { return };
-    let truth: Value = testkit::truth(&dir);
-    let dump = Dump::open(testkit::dump_file(&dir)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let Some((dir, truth, dump)) = testkit::open_generated(name) else { return };
     let opts = clr_heap::Options { ignore_tables: scan_only, ..testkit::clr_options(&dir) };
     let rt = Runtime::open(&dump, &opts).unwrap_or_else(|e| panic!("{name}: {e}"));
     let mut cache = rt.mt_cache();

@@ -9,14 +9,10 @@ use clr_stack::{Exceptions, Methods, Objects, Threads};
 use dump_format::Dump;
 use serde_json::Value;
 
-fn hex(v: &Value) -> Option<u64> {
-    v.as_str().and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
-}
+use testkit::hex;
 
 fn check(name: &str) {
-    let Some(dir) = testkit::generated(name) else { return };
-    let truth: Value = testkit::truth(&dir);
-    let dump = Dump::open(testkit::dump_file(&dir)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let Some((dir, truth, dump)) = testkit::open_generated(name) else { return };
     let rt = Runtime::open(&dump, &testkit::clr_options(&dir)).unwrap_or_else(|e| panic!("{name}: {e}"));
     let types = TypeSystem::new(&rt);
     let (objects, methods) = (Objects::new(&types), Methods::new(&types));

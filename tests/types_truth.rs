@@ -9,9 +9,7 @@ use clr_heap::{Options, Runtime};
 use dump_format::Dump;
 use serde_json::Value as Json;
 
-fn hex(v: &Json) -> Option<u64> {
-    v.as_str().and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
-}
+use testkit::hex;
 
 /// Opens a fixture: its truth, dump and options (runtime dir as the process
 /// saw it; assembly dirs: the fixture folder, which holds `ShopApp.exe`).

@@ -179,3 +179,17 @@ pub fn truth(dir: &Path) -> Value {
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
+
+/// A truth address (`"0x…"`) as a number.
+pub fn hex(v: &Value) -> Option<u64> {
+    v.as_str().and_then(|s| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok())
+}
+
+/// A generated fixture opened: its folder, truth and dump (`None` when it
+/// is not generated; see [`generated`]).
+pub fn open_generated(name: &str) -> Option<(PathBuf, Value, dump_format::Dump)> {
+    let dir = generated(name)?;
+    let truth = truth(&dir);
+    let dump = dump_format::Dump::open(dump_file(&dir)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    Some((dir, truth, dump))
+}
