@@ -9,7 +9,6 @@ use clr_heap::Runtime;
 use clr_heap::gc::stat::HeapStat;
 use dump_format::Dump;
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::time::Instant;
 
 fn status(key: &str) -> String {
@@ -20,14 +19,7 @@ fn status(key: &str) -> String {
 }
 
 fn main() {
-    let arg = std::env::args().skip(1).find(|a| !a.starts_with("--")).map(PathBuf::from);
-    let path = arg.or_else(|| {
-        ["linux-x64-3.1-large", "linux-x64-3.1-wks"]
-            .iter()
-            .map(|n| testkit::generated_dir().join(n).join("core"))
-            .find(|p| p.is_file())
-    });
-    let Some(path) = path else {
+    let Some(path) = testkit::bench_dump() else {
         eprintln!("no dump: run fixtures/generate [--large]");
         return;
     };

@@ -193,3 +193,15 @@ pub fn open_generated(name: &str) -> Option<(PathBuf, Value, dump_format::Dump)>
     let dump = dump_format::Dump::open(dump_file(&dir)).unwrap_or_else(|e| panic!("{name}: {e}"));
     Some((dir, truth, dump))
 }
+
+/// The dump a benchmark runs on: the first non-flag argument, else the large
+/// generated dump, else the workstation one.
+pub fn bench_dump() -> Option<PathBuf> {
+    let arg = std::env::args().skip(1).find(|a| !a.starts_with("--")).map(PathBuf::from);
+    arg.or_else(|| {
+        ["linux-x64-3.1-large", "linux-x64-3.1-wks"]
+            .iter()
+            .map(|n| generated_dir().join(n).join("core"))
+            .find(|p| p.is_file())
+    })
+}
