@@ -10,7 +10,6 @@
 //! one bit per object: memory bounded by the heap, each object visited once).
 
 use clr_heap::Runtime;
-use clr_heap::roots::index::Bits;
 use clr_heap::roots::mark::{MarkStats, Marking, mark_from};
 use clr_heap::roots::{HeapIndex, Refs};
 use clr_stack::roots::thread_roots;
@@ -78,17 +77,17 @@ impl<'x, 'm> Marker<'x, 'm> {
             return Err(format!("thread {os_id:#x}: its stack is not captured"));
         }
         let mut h = Holding { stack_bytes: scanned, ..Holding::default() };
-        // A fresh bitmap per thread: one bit per object, each thread counted on its own.
-        let mut marked = Bits::new(index.objects());
+        // Fresh marks per thread (one bit per heap word): each thread counted on its own.
+        let mut marks = index.new_marks();
         let mut stack = Vec::new();
         for r in &roots {
-            if index.index_of(r.object).is_some_and(|i| marked.set(i)) {
+            if index.mark(&mut marks, r.object) == Some(true) {
                 h.roots += 1;
                 stack.push(r.object);
             }
         }
         let mut stats = MarkStats::default();
-        let mut m = Marking { index, refs: &mut self.refs, marked: &mut marked, stats: &mut stats };
+        let mut m = Marking { index, refs: &mut self.refs, marks: &mut marks, stats: &mut stats };
         let mut no_size = 0;
         let tally = |refs: &mut Refs, obj: u64| match refs.mt_and_size(obj, index.align_at(obj)) {
             Some((mt, size)) => {

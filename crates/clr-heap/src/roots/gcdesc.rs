@@ -92,41 +92,116 @@ impl GcDesc {
         }
     }
 
+    /// The runs of consecutive reference slots of an object of `size` bytes
+    /// (the heap size, header included), as offsets `(from, to)`: slots at
+    /// `from, from + ptr, …` below `to`. Runs, not slots: a reader borrows a
+    /// run's bytes once and loops over them (a reference array is one run).
+    /// Bounded by `size`.
+    ///
+    /// ```
+    /// use clr_heap::roots::GcDesc;
+    /// // One series from offset 8 covering the elements of a reference array:
+    /// // the stored size is biased by minus the base size (24).
+    /// let desc = GcDesc::Series(vec![(16, -24)]);
+    /// // An array of 3 references: 24 + 3 * 8 bytes.
+    /// assert_eq!(desc.runs(8, 48).collect::<Vec<_>>(), [(16, 40)]);
+    /// ```
+    #[inline]
+    pub fn runs(&self, ptr: u64, size: u64) -> Runs<'_> {
+        // The object's bytes end one header before `obj + size`.
+        let end = size.saturating_sub(ptr);
+        let state = match self {
+            GcDesc::None => RunState::Done,
+            GcDesc::Series(series) => RunState::Series(series.iter()),
+            // Items without references would advance without producing anything.
+            GcDesc::Repeat { items, .. } if items.iter().all(|i| i.0 == 0) => RunState::Done,
+            GcDesc::Repeat { start, items } => RunState::Repeat { items, next: 0, at: *start },
+        };
+        Runs { ptr, size, end, state }
+    }
+
     /// Calls `f(slot offset)` for every reference slot of an object of
     /// `size` bytes (the heap size, header included). Bounded by `size`.
     pub fn for_each_slot(&self, ptr: u64, size: u64, mut f: impl FnMut(u64)) {
-        // The object's bytes end one header before `obj + size`.
-        let end = size.saturating_sub(ptr);
-        match self {
-            GcDesc::None => {}
-            GcDesc::Series(series) => {
-                for &(offset, bias) in series {
-                    let stop = (size as i64).saturating_add(bias).saturating_add(offset as i64);
-                    let stop = (stop.max(0) as u64).min(end);
-                    let mut o = offset;
-                    while o < stop {
-                        f(o);
-                        o += ptr;
-                    }
-                }
+        for (from, to) in self.runs(ptr, size) {
+            let mut o = from;
+            while o < to {
+                f(o);
+                o += ptr;
             }
-            GcDesc::Repeat { start, items } => {
-                let mut o = *start;
-                'outer: while o < end {
-                    for &(nptrs, skip) in items {
-                        for _ in 0..nptrs {
-                            if o >= end {
-                                break 'outer;
-                            }
-                            f(o);
-                            o += ptr;
-                        }
-                        o += skip;
-                    }
-                    if items.iter().all(|i| i.0 == 0 && i.1 == 0) {
-                        break;
+        }
+    }
+}
+
+impl Runs<'_> {
+    /// Skips ahead towards offset `at`: runs wholly before it may still
+    /// follow (the caller drops them), but an array of structs restarts at
+    /// the element holding `at` instead of at its first one, so resuming a
+    /// large object costs no more than its rest.
+    pub fn resume_at(&mut self, at: u64) {
+        if let RunState::Repeat { items, next, at: pos } = &mut self.state {
+            let element: u64 =
+                items.iter().map(|&(n, skip)| n.saturating_mul(self.ptr).saturating_add(skip)).sum();
+            if element > 0 && at > *pos {
+                *pos += (at - *pos) / element * element;
+                *next = 0;
+            }
+        }
+    }
+}
+
+/// The runs of reference slots of one object: [`GcDesc::runs`].
+#[derive(Debug, Clone)]
+pub struct Runs<'a> {
+    ptr: u64,
+    size: u64,
+    end: u64,
+    state: RunState<'a>,
+}
+
+#[derive(Debug, Clone)]
+enum RunState<'a> {
+    Done,
+    Series(std::slice::Iter<'a, (u64, i64)>),
+    /// Item `next` of `items` starts at offset `at`.
+    Repeat {
+        items: &'a [(u64, u64)],
+        next: usize,
+        at: u64,
+    },
+}
+
+impl Iterator for Runs<'_> {
+    type Item = (u64, u64);
+
+    #[inline]
+    fn next(&mut self) -> Option<(u64, u64)> {
+        match &mut self.state {
+            RunState::Done => None,
+            RunState::Series(series) => {
+                for &(offset, bias) in series.by_ref() {
+                    let stop = (self.size as i64).saturating_add(bias).saturating_add(offset as i64);
+                    let stop = (stop.max(0) as u64).min(self.end);
+                    if offset < stop {
+                        return Some((offset, stop));
                     }
                 }
+                None
+            }
+            RunState::Repeat { items, next, at } => {
+                // Every element advances `at` by the element size — some item
+                // has references, so by at least one slot — up to the end.
+                while *at < self.end {
+                    let (nptrs, skip) = *items.get(*next)?;
+                    *next = (*next + 1) % items.len();
+                    let from = *at;
+                    let to = from.saturating_add(nptrs.saturating_mul(self.ptr));
+                    *at = to.saturating_add(skip);
+                    if nptrs > 0 {
+                        return Some((from, to.min(self.end)));
+                    }
+                }
+                None
             }
         }
     }
@@ -135,4 +210,39 @@ impl GcDesc {
 /// A pointer-sized word as a signed number.
 fn signed(v: u64, ptr: u64) -> i64 {
     if ptr == 4 { v as u32 as i32 as i64 } else { v as i64 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::GcDesc;
+
+    #[test]
+    fn series_runs_of_a_plain_object_and_a_reference_array() {
+        // A plain object of 40 bytes with references at 8 and 16: one series
+        // of 16 bytes, stored as 16 - 40.
+        let plain = GcDesc::Series(vec![(8, 16 - 40)]);
+        assert_eq!(plain.runs(8, 40).collect::<Vec<_>>(), [(8, 24)]);
+        let mut slots = Vec::new();
+        plain.for_each_slot(8, 40, |o| slots.push(o));
+        assert_eq!(slots, [8, 16]);
+        // A reference array (base 24, elements from 16): every element.
+        let array = GcDesc::Series(vec![(16, -24)]);
+        assert_eq!(array.runs(8, 24 + 5 * 8).collect::<Vec<_>>(), [(16, 56)]);
+        assert_eq!(array.runs(8, 24).count(), 0, "an empty array has no slots");
+    }
+
+    #[test]
+    fn repeat_runs_cover_each_element_and_stop_at_the_end() {
+        // Elements of 24 bytes: 1 reference, 8 bytes skipped, 1 reference.
+        let desc = GcDesc::Repeat { start: 16, items: vec![(1, 8), (1, 0)] };
+        let size = 24 + 2 * 24;
+        assert_eq!(desc.runs(8, size).collect::<Vec<_>>(), [(16, 24), (32, 40), (40, 48), (56, 64)]);
+        // Resuming in the second element starts at that element.
+        let mut runs = desc.runs(8, size);
+        runs.resume_at(44);
+        assert_eq!(runs.collect::<Vec<_>>(), [(40, 48), (56, 64)]);
+        // Items without references produce nothing (and do not loop).
+        let none = GcDesc::Repeat { start: 16, items: vec![(0, 0)] };
+        assert_eq!(none.runs(8, 1 << 40).count(), 0);
+    }
 }

@@ -80,24 +80,28 @@ impl HeapIndex {
     }
 
     /// The bit of heap word `addr` (`None` outside the segments or unaligned).
-    #[inline]
+    /// The fast path — the segment of the last lookup — is kept small
+    /// enough to inline into the marking's per-reference step.
+    #[inline(always)]
     fn bit(&self, addr: u64) -> Option<u64> {
         if addr & (self.ptr - 1) != 0 {
             return None;
         }
-        let hit = |s: &Span| addr >= s.start && addr < s.end;
-        let i = match self.spans.get(self.last.get()) {
-            Some(s) if hit(s) => self.last.get(),
-            _ => {
-                let i = self.spans.partition_point(|s| s.start <= addr).checked_sub(1)?;
-                if !self.spans.get(i).is_some_and(hit) {
-                    return None;
-                }
-                self.last.set(i);
-                i
+        match self.spans.get(self.last.get()) {
+            Some(s) if addr >= s.start && addr < s.end => {
+                Some(s.first_bit + ((addr - s.start) >> self.shift))
             }
-        };
-        let s = self.spans.get(i)?;
+            _ => self.bit_in_other_span(addr),
+        }
+    }
+
+    /// [`HeapIndex::bit`] when `addr` is not in the last span hit.
+    #[cold]
+    #[inline(never)]
+    fn bit_in_other_span(&self, addr: u64) -> Option<u64> {
+        let i = self.spans.partition_point(|s| s.start <= addr).checked_sub(1)?;
+        let s = self.spans.get(i).filter(|s| addr >= s.start && addr < s.end)?;
+        self.last.set(i);
         Some(s.first_bit + ((addr - s.start) >> self.shift))
     }
 
@@ -120,7 +124,64 @@ impl HeapIndex {
 
     /// Whether an object starts at `addr`.
     pub fn is_object(&self, addr: u64) -> bool {
-        self.index_of(addr).is_some()
+        self.start(addr).is_some()
+    }
+
+    /// The bitmap word and bit of the object starting at `addr`, if one does
+    /// (no rank: what marking by address needs).
+    #[inline(always)]
+    fn start(&self, addr: u64) -> Option<(usize, u64)> {
+        let bit = self.bit(addr)?;
+        let (w, m) = ((bit / 64) as usize, 1u64 << (bit % 64));
+        (self.words.get(w)?.bits() & m != 0).then_some((w, m))
+    }
+
+    /// Clear [`Marks`] over this index's heap words.
+    pub fn new_marks(&self) -> Marks {
+        Marks(vec![0; self.words.len()])
+    }
+
+    /// Marks the object starting at `addr`: `None` if no object starts
+    /// there, else whether it was unmarked. By address — no rank, no
+    /// popcount: the marking makes one call per reference.
+    #[inline(always)]
+    pub fn mark(&self, marks: &mut Marks, addr: u64) -> Option<bool> {
+        let (w, m) = self.start(addr)?;
+        let word = marks.0.get_mut(w)?;
+        let was = *word & m;
+        *word |= m;
+        Some(was == 0)
+    }
+
+    /// Whether the object at `addr` is marked (`None`: no object starts there).
+    pub fn is_marked(&self, marks: &Marks, addr: u64) -> Option<bool> {
+        let (w, m) = self.start(addr)?;
+        Some(marks.0.get(w).is_some_and(|x| x & m != 0))
+    }
+
+    /// `marks` as a bitmap over the dense object indices, in one pass over
+    /// the index (the numbering the paths and the statistics use).
+    pub fn dense(&self, marks: &Marks) -> Bits {
+        let mut out = Bits::new(self.objects);
+        for (word, &mark) in self.words.iter().zip(&marks.0) {
+            let (starts, mut idx) = (word.bits(), word.before);
+            let mark = mark & starts;
+            if mark == starts {
+                // Every object of the word marked (the common case of a leak): one run.
+                out.set_run(idx, starts.count_ones());
+                continue;
+            }
+            let mut bits = starts;
+            while bits != 0 {
+                let low = bits & bits.wrapping_neg();
+                if mark & low != 0 {
+                    out.set(idx);
+                }
+                idx += 1;
+                bits &= bits - 1;
+            }
+        }
+        out
     }
 
     /// The start of the object containing `addr` (an interior pointer).
@@ -265,6 +326,19 @@ impl IndexBuilder {
     }
 }
 
+/// Marks by heap word, over the geometry of one [`HeapIndex`] (made by
+/// [`HeapIndex::new_marks`]): a bit is only ever set where an object
+/// starts. Sized by the heap (one bit per word), like the index.
+#[derive(Debug, Clone)]
+pub struct Marks(Vec<u64>);
+
+impl Marks {
+    /// Marked objects.
+    pub fn count(&self) -> u64 {
+        self.0.iter().map(|w| u64::from(w.count_ones())).sum()
+    }
+}
+
 /// A fixed-size bitmap over object indices.
 #[derive(Debug, Clone)]
 pub struct Bits(Vec<u64>);
@@ -285,6 +359,20 @@ impl Bits {
                 true
             }
             _ => false,
+        }
+    }
+
+    /// Sets the `n` bits from `i` (clipped to the bitmap).
+    pub fn set_run(&mut self, i: u32, n: u32) {
+        let (mut i, end) = (i as usize, (i as usize + n as usize).min(self.0.len() * 64));
+        while i < end {
+            let (w, b) = (i / 64, i % 64);
+            let take = (64 - b).min(end - i);
+            let m = if take == 64 { u64::MAX } else { ((1u64 << take) - 1) << b };
+            if let Some(word) = self.0.get_mut(w) {
+                *word |= m;
+            }
+            i += take;
         }
     }
 

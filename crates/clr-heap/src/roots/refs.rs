@@ -1,12 +1,75 @@
 //! [`Refs`]: the references an object holds, read through its GC descriptor
 //! (decoded once per MethodTable) from the segment's bytes.
 
-use super::gcdesc::GcDesc;
+use super::gcdesc::{GcDesc, Runs};
 use crate::gc::stat::AddrMap;
 use crate::gc::walk::{MtCache, size_with};
 use crate::runtime::Runtime;
 use crate::runtime::layout::Layout;
 use dump_format::Memory;
+
+/// The reference slots of one object ([`Refs::slots`]).
+pub enum Slots<'a, 'm> {
+    /// The object's type or length could not be read.
+    Unreadable,
+    /// Runs of slot offsets into `bytes`, the object's bytes from `obj` on.
+    Borrowed {
+        /// The object's address.
+        obj: u64,
+        /// Its bytes.
+        bytes: &'m [u8],
+        /// Its runs of reference slots (offsets from `obj`).
+        runs: Runs<'a>,
+    },
+    /// The object is not within one captured segment: read its slots word
+    /// by word from `mem`.
+    Scattered {
+        /// The object's address.
+        obj: u64,
+        /// The dump's address space.
+        mem: Memory<'m>,
+        /// Its runs of reference slots (offsets from `obj`).
+        runs: Runs<'a>,
+    },
+}
+
+/// Calls `f(slot, value)` for every non-zero pointer-sized word of
+/// `bytes[from..to]` (`slot`: its address, `bytes` starting at `obj`).
+#[inline(always)]
+pub fn for_each_word(bytes: &[u8], obj: u64, from: u64, to: u64, ptr: u64, mut f: impl FnMut(u64, u64)) {
+    let Some(run) = bytes.get(from as usize..to.max(from) as usize) else { return };
+    let mut slot = obj + from;
+    if ptr == 8 {
+        for w in run.chunks_exact(8) {
+            let v = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+            if v != 0 {
+                f(slot, v);
+            }
+            slot += 8;
+        }
+    } else {
+        for w in run.chunks_exact(4) {
+            let v = u64::from(u32::from_le_bytes([w[0], w[1], w[2], w[3]]));
+            if v != 0 {
+                f(slot, v);
+            }
+            slot += 4;
+        }
+    }
+}
+
+/// The pointer-sized little-endian word at `at` in `b`.
+#[inline(always)]
+fn read_ptr(b: &[u8], at: u64, ptr: u64) -> Option<u64> {
+    let at = usize::try_from(at).ok()?;
+    if ptr == 8 {
+        let w = b.get(at..at.checked_add(8)?)?;
+        Some(u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]))
+    } else {
+        let w = b.get(at..at.checked_add(4)?)?;
+        Some(u64::from(u32::from_le_bytes([w[0], w[1], w[2], w[3]])))
+    }
+}
 
 /// Reads the references of objects.
 pub struct Refs<'m> {
@@ -75,10 +138,18 @@ impl<'m> Refs<'m> {
     }
 
     /// The index of `mt`'s descriptor, base size and component size.
+    /// Inline: objects of one type come in runs, so this is mostly one compare.
+    #[inline(always)]
     fn desc(&mut self, mt: u64) -> Option<u32> {
         if self.last_mt.0 == mt && mt != 0 {
             return self.last_mt.1;
         }
+        self.desc_of_other_type(mt)
+    }
+
+    /// [`Refs::desc`] when `mt` is not the last type asked for.
+    #[inline(never)]
+    fn desc_of_other_type(&mut self, mt: u64) -> Option<u32> {
         let v = match self.descs.get(&mt) {
             Some(v) => *v,
             None => {
@@ -102,6 +173,11 @@ impl<'m> Refs<'m> {
         };
         self.last_mt = (mt, v);
         v
+    }
+
+    /// The pointer size of the dump's process.
+    pub fn ptr(&self) -> u64 {
+        self.layout.ptr
     }
 
     /// The MethodTable of the object at `obj` (mark bits masked).
@@ -128,44 +204,77 @@ impl<'m> Refs<'m> {
     /// `obj`; returns false when the object's type cannot be read.
     pub fn for_each(&mut self, obj: u64, mut f: impl FnMut(u64, u64)) -> bool {
         let p = self.layout.ptr;
-        let Some(mt) = self.mt_of(obj) else { return false };
-        let Some(i) = self.desc(mt) else { return false };
-        let Some((desc, base, comp)) = self.list.get(i as usize) else { return false };
-        if matches!(desc, GcDesc::None) {
-            return true;
-        }
-        let mut size = u64::from(*base);
-        if *comp != 0 {
-            let Some(count) = self.word(obj + p) else { return false };
-            size = size.saturating_add((count & 0xFFFF_FFFF).saturating_mul(u64::from(*comp)));
-        }
-        // The object's bytes borrowed once: its slots are then plain loads
-        // (the marking reads every slot of every live object).
-        match self.bytes(obj, size) {
-            Some(b) => desc.for_each_slot(p, size, |o| {
-                let v = match b.get(o as usize..(o + p) as usize) {
-                    Some(w) if p == 8 => u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]),
-                    Some(w) => u64::from(u32::from_le_bytes([w[0], w[1], w[2], w[3]])),
-                    None => 0,
-                };
-                if v != 0 {
-                    f(obj + o, v);
+        match self.slots(obj) {
+            Slots::Unreadable => return false,
+            Slots::Borrowed { obj, bytes, runs } => {
+                for (from, to) in runs {
+                    for_each_word(bytes, obj, from, to, p, &mut f);
                 }
-            }),
-            None => desc.for_each_slot(p, size, |o| {
-                if let Some(v) = self.word(obj + o).filter(|&v| v != 0) {
-                    f(obj + o, v);
+            }
+            Slots::Scattered { obj, mem, runs } => {
+                for (from, to) in runs {
+                    for o in (from..to).step_by(p as usize) {
+                        if let Some(v) = mem.ptr(obj + o).ok().filter(|&v| v != 0) {
+                            f(obj + o, v);
+                        }
+                    }
                 }
-            }),
+            }
         }
         true
     }
 
-    /// The `len` bytes at `addr` when one segment's captured bytes hold them.
+    /// The reference slots of the object at `obj`: its runs of slots, with
+    /// its bytes borrowed from the dump when one segment holds them all.
+    /// The marking loops over these itself (no call per reference).
     #[inline]
-    fn bytes(&self, addr: u64, len: u64) -> Option<&'m [u8]> {
-        let c = self.chunks.get(self.last_chunk.get())?;
-        let off = addr.checked_sub(c.0)? as usize;
-        c.1.get(off..off.checked_add(usize::try_from(len).ok()?)?)
+    pub fn slots(&mut self, obj: u64) -> Slots<'_, 'm> {
+        let p = self.layout.ptr;
+        // The bytes from `obj` to its segment's end: one lookup serves the
+        // MethodTable, the length and the slots.
+        let Some(rest) = self.rest(obj) else { return self.slots_scattered(obj) };
+        let Some(mt) = read_ptr(rest, 0, p) else { return Slots::Unreadable };
+        let Some(i) = self.desc(mt & self.layout.mt_mask()) else { return Slots::Unreadable };
+        let Some((desc, base, comp)) = self.list.get(i as usize) else { return Slots::Unreadable };
+        if matches!(desc, GcDesc::None) {
+            return Slots::Borrowed { obj, bytes: &[], runs: desc.runs(p, 0) };
+        }
+        let mut size = u64::from(*base);
+        if *comp != 0 {
+            let Some(count) = read_ptr(rest, p, p) else { return Slots::Unreadable };
+            size = size.saturating_add((count & 0xFFFF_FFFF).saturating_mul(u64::from(*comp)));
+        }
+        match usize::try_from(size).ok().and_then(|n| rest.get(..n)) {
+            Some(bytes) => Slots::Borrowed { obj, bytes, runs: desc.runs(p, size) },
+            None => Slots::Scattered { obj, mem: self.mem, runs: desc.runs(p, size) },
+        }
+    }
+
+    /// [`Refs::slots`] of an object outside the segments' captured bytes.
+    #[cold]
+    fn slots_scattered(&mut self, obj: u64) -> Slots<'_, 'm> {
+        let p = self.layout.ptr;
+        let Some(mt) = self.mt_of(obj) else { return Slots::Unreadable };
+        let Some(i) = self.desc(mt) else { return Slots::Unreadable };
+        let Some((desc, base, comp)) = self.list.get(i as usize) else { return Slots::Unreadable };
+        let mut size = u64::from(*base);
+        if *comp != 0 {
+            let Some(count) = self.word(obj + p) else { return Slots::Unreadable };
+            size = size.saturating_add((count & 0xFFFF_FFFF).saturating_mul(u64::from(*comp)));
+        }
+        Slots::Scattered { obj, mem: self.mem, runs: desc.runs(p, size) }
+    }
+
+    /// The captured bytes from `addr` to the end of its segment.
+    #[inline]
+    fn rest(&self, addr: u64) -> Option<&'m [u8]> {
+        let hit = |c: &(u64, &'m [u8])| c.1.get(usize::try_from(addr.checked_sub(c.0)?).ok()?..);
+        if let Some(b) = self.chunks.get(self.last_chunk.get()).and_then(hit).filter(|b| !b.is_empty()) {
+            return Some(b);
+        }
+        let i = self.chunks.partition_point(|c| c.0 <= addr).checked_sub(1)?;
+        let b = self.chunks.get(i).and_then(hit).filter(|b| !b.is_empty())?;
+        self.last_chunk.set(i);
+        Some(b)
     }
 }
