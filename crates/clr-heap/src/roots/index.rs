@@ -130,10 +130,17 @@ impl HeapIndex {
     /// The bitmap word and bit of the object starting at `addr`, if one does
     /// (no rank: what marking by address needs).
     #[inline(always)]
-    fn start(&self, addr: u64) -> Option<(usize, u64)> {
+    pub fn start(&self, addr: u64) -> Option<Start> {
         let bit = self.bit(addr)?;
-        let (w, m) = ((bit / 64) as usize, 1u64 << (bit % 64));
-        (self.words.get(w)?.bits() & m != 0).then_some((w, m))
+        let (word, mask) = ((bit / 64) as usize, 1u64 << (bit % 64));
+        (self.words.get(word)?.bits() & mask != 0).then_some(Start { word, mask })
+    }
+
+    /// The dense index of the object at `s` (its rank among the objects).
+    #[inline]
+    pub fn rank(&self, s: Start) -> Option<u32> {
+        let word = self.words.get(s.word)?;
+        Some(word.before + (word.bits() & (s.mask - 1)).count_ones())
     }
 
     /// Clear [`Marks`] over this index's heap words.
@@ -146,17 +153,12 @@ impl HeapIndex {
     /// popcount: the marking makes one call per reference.
     #[inline(always)]
     pub fn mark(&self, marks: &mut Marks, addr: u64) -> Option<bool> {
-        let (w, m) = self.start(addr)?;
-        let word = marks.0.get_mut(w)?;
-        let was = *word & m;
-        *word |= m;
-        Some(was == 0)
+        Some(marks.set(self.start(addr)?))
     }
 
     /// Whether the object at `addr` is marked (`None`: no object starts there).
     pub fn is_marked(&self, marks: &Marks, addr: u64) -> Option<bool> {
-        let (w, m) = self.start(addr)?;
-        Some(marks.0.get(w).is_some_and(|x| x & m != 0))
+        Some(marks.get(self.start(addr)?))
     }
 
     /// `marks` as a bitmap over the dense object indices, in one pass over
@@ -221,6 +223,31 @@ impl HeapIndex {
                     if b >= first && b < last {
                         f(idx, span.start + (b - first) * self.ptr);
                         idx += 1;
+                    }
+                }
+                w += 1;
+            }
+        }
+    }
+
+    /// Calls `f(address)` for every object whose mark in `marks` is
+    /// `marked`, in address order. Word by word: a word with none of the
+    /// side asked for costs one test, so reading back the few dead objects
+    /// of a leak (or the few live ones of a churning heap) skips the rest.
+    pub fn for_each_marked(&self, marks: &Marks, marked: bool, mut f: impl FnMut(u64)) {
+        for span in &self.spans {
+            let words = (span.end - span.start).div_ceil(self.ptr);
+            let (first, last) = (span.first_bit, span.first_bit + words);
+            let mut w = first / 64;
+            while w * 64 < last {
+                let starts = self.words.get(w as usize).map_or(0, |x| x.bits());
+                let m = marks.0.get(w as usize).copied().unwrap_or(0);
+                let mut bits = starts & if marked { m } else { !m };
+                while bits != 0 {
+                    let b = w * 64 + u64::from(bits.trailing_zeros());
+                    bits &= bits - 1;
+                    if b >= first && b < last {
+                        f(span.start + (b - first) * self.ptr);
                     }
                 }
                 w += 1;
@@ -329,10 +356,37 @@ impl IndexBuilder {
 /// Marks by heap word, over the geometry of one [`HeapIndex`] (made by
 /// [`HeapIndex::new_marks`]): a bit is only ever set where an object
 /// starts. Sized by the heap (one bit per word), like the index.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Marks(Vec<u64>);
 
+/// Where an object starts in a [`HeapIndex`]: its bitmap word and bit
+/// ([`HeapIndex::start`]); what [`Marks`] and [`HeapIndex::rank`] take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Start {
+    word: usize,
+    mask: u64,
+}
+
 impl Marks {
+    /// Marks the object at `s`; returns whether it was unmarked (false also
+    /// for a `Start` of another index, beyond these marks).
+    #[inline(always)]
+    pub fn set(&mut self, s: Start) -> bool {
+        match self.0.get_mut(s.word) {
+            Some(w) if *w & s.mask == 0 => {
+                *w |= s.mask;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether the object at `s` is marked.
+    #[inline]
+    pub fn get(&self, s: Start) -> bool {
+        self.0.get(s.word).is_some_and(|w| w & s.mask != 0)
+    }
+
     /// Marked objects.
     pub fn count(&self) -> u64 {
         self.0.iter().map(|w| u64::from(w.count_ones())).sum()

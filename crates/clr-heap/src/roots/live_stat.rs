@@ -17,7 +17,7 @@ impl Liveness<'_> {
     /// Fragmentation, invalid objects and the walk's counters are `all`'s.
     pub fn stat(&mut self, all: &HeapStat, free_mt: Option<u64>, live: bool) -> HeapStat {
         let objects = u64::from(self.index.objects());
-        let marked_count = self.marked.count();
+        let marked_count = self.stats.live;
         let read_marked = marked_count.saturating_mul(2) <= objects;
         let side = self.tally_side(read_marked);
         let mut out = HeapStat {
@@ -46,14 +46,11 @@ impl Liveness<'_> {
     /// Count and bytes per MethodTable of the marked objects (`marked`) or of
     /// the unmarked ones, read through the index in address order.
     fn tally_side(&mut self, marked: bool) -> AddrMap<(u64, u64)> {
-        let (index, bits, refs) = (&self.index, &self.marked, &mut self.refs);
+        let (index, marks, refs) = (&self.index, &self.marks, &mut self.refs);
         let mut per: AddrMap<(u64, u64)> = AddrMap::default();
         // Runs of one type are common (a leak allocates them in a row): the map once per run.
         let mut run = (0u64, 0u64, 0u64);
-        index.for_each_object(|i, addr| {
-            if bits.get(i) != marked {
-                return;
-            }
+        index.for_each_marked(marks, marked, |addr| {
             // Every indexed object's type was validated by the walk; one
             // that cannot be sized now is left out rather than guessed.
             let Some((mt, size)) = refs.mt_and_size(addr, index.align_at(addr)) else { return };

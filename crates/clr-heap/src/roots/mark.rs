@@ -6,8 +6,8 @@
 
 use super::Root;
 use super::handles::Handle;
-use super::index::{Bits, HeapIndex, Marks};
-use super::refs::{Refs, Slots};
+use super::index::{Bits, HeapIndex, Marks, Start};
+use super::refs::{Refs, Slots, for_each_word};
 use crate::runtime::Runtime;
 use crate::runtime::diagnostics::Diagnostics;
 
@@ -36,8 +36,11 @@ pub struct MarkStats {
 pub struct Liveness<'m> {
     /// The heap's object index.
     pub index: HeapIndex,
-    /// One bit per object: live.
-    pub marked: Bits,
+    /// The marks, one bit per heap word (set only on object starts).
+    pub marks: Marks,
+    /// The marks as one bit per object (dense index), made on first use
+    /// ([`Liveness::marked`]): the paths need it, the statistics do not.
+    pub(crate) marked: std::cell::OnceCell<Bits>,
     /// Every root, in the order given.
     pub roots: Vec<Root>,
     /// Dependent handles `(primary, secondary)` (edges for the paths).
@@ -73,7 +76,8 @@ impl<'m> Liveness<'m> {
         let index_objects = index.objects();
         let mut marks = index.new_marks();
         let mut l = Liveness {
-            marked: Bits::new(0),
+            marks: Marks::default(),
+            marked: std::cell::OnceCell::new(),
             index,
             roots,
             dependents,
@@ -112,8 +116,8 @@ impl<'m> Liveness<'m> {
                 break;
             }
         }
-        l.marked = l.index.dense(&marks);
-        l.stats.live = l.marked.count();
+        l.stats.live = marks.count();
+        l.marks = marks;
         let s = &l.stats;
         diag.check(
             "marking: every reference read through the GC descriptors lands on an object start",
@@ -155,19 +159,20 @@ impl<'m> Liveness<'m> {
             // Only `gcroot` counts incoming references: the rank lookup stays
             // off the plain marking, whose per-reference callback is then empty.
             Some(indegree) => {
-                let on_ref = |slot, target, is_object: bool| {
-                    if !is_object {
-                        sample(slot, target);
-                    } else if let Some(c) = index.index_of(target).and_then(|t| indegree.get_mut(t as usize))
-                    {
-                        *c = c.saturating_add(1);
+                let on_ref = |slot, target, start: Option<Start>| match start {
+                    // The rank from the word the mark already found.
+                    Some(s) => {
+                        if let Some(c) = index.rank(s).and_then(|t| indegree.get_mut(t as usize)) {
+                            *c = c.saturating_add(1);
+                        }
                     }
+                    None => sample(slot, target),
                 };
                 mark_from(&mut m, stack, |_, _| {}, on_ref);
             }
             None => {
-                let on_ref = |slot, target, is_object: bool| {
-                    if !is_object {
+                let on_ref = |slot, target, start: Option<Start>| {
+                    if start.is_none() {
                         sample(slot, target);
                     }
                 };
@@ -178,8 +183,18 @@ impl<'m> Liveness<'m> {
 
     /// Whether the object at `addr` is live (`None`: not an object start).
     pub fn is_live(&self, addr: u64) -> Option<bool> {
-        self.index.index_of(addr).map(|i| self.marked.get(i))
+        self.index.is_marked(&self.marks, addr)
     }
+
+    /// The marks as one bit per object, by dense index ([`HeapIndex::index_of`]).
+    pub fn marked(&self) -> &Bits {
+        dense(&self.marked, &self.index, &self.marks)
+    }
+}
+
+/// The dense marks of a pass, made once from its marks by heap word.
+pub(crate) fn dense<'a>(cell: &'a std::cell::OnceCell<Bits>, index: &HeapIndex, marks: &Marks) -> &'a Bits {
+    cell.get_or_init(|| index.dense(marks))
 }
 
 /// What [`mark_from`] marks with: the object index, the reference reader,
@@ -198,14 +213,14 @@ pub struct Marking<'a, 'm> {
 /// Marks everything the objects on `stack` (already marked) reach, with an
 /// explicit stack (no recursion): every object is taken once, so the pass is
 /// bounded by the heap. `on_object(refs, obj)` sees each object taken;
-/// `on_ref(slot, target, is_object)` each reference, `is_object` false when
-/// it is not an object start. Shared by the session's marking and by callers
+/// `on_ref(slot, target, start)` each reference, `start` `None` when it is
+/// not an object start. Shared by the session's marking and by callers
 /// that mark from a subset of the roots (a request's stack).
 pub fn mark_from(
     m: &mut Marking,
     stack: &mut Vec<u64>,
     mut on_object: impl FnMut(&mut Refs, u64),
-    mut on_ref: impl FnMut(u64, u64, bool),
+    mut on_ref: impl FnMut(u64, u64, Option<Start>),
 ) {
     let Marking { index, refs, marks, stats } = m;
     let p = refs.ptr();
@@ -240,25 +255,9 @@ pub fn mark_from(
                     // Stop at the first slot past the limit (on this run's grid).
                     let stop =
                         if to <= limit { to } else { to.min(from + ((limit - from + p - 1) & !(p - 1))) };
-                    let Some(run) = bytes.get(from as usize..stop as usize) else { continue };
-                    let mut slot = obj + from;
-                    if p == 8 {
-                        for w in run.chunks_exact(8) {
-                            let v = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
-                            if v != 0 {
-                                mark_one(index, marks, stack, &mut n, &mut on_ref, slot, v);
-                            }
-                            slot += 8;
-                        }
-                    } else {
-                        for w in run.chunks_exact(4) {
-                            let v = u64::from(u32::from_le_bytes([w[0], w[1], w[2], w[3]]));
-                            if v != 0 {
-                                mark_one(index, marks, stack, &mut n, &mut on_ref, slot, v);
-                            }
-                            slot += 4;
-                        }
-                    }
+                    for_each_word(bytes, obj, from, stop, p, |slot, v| {
+                        mark_one(index, marks, stack, &mut n, &mut on_ref, slot, v)
+                    });
                     if stop < to {
                         pending.push((obj, stop));
                         break;
@@ -308,20 +307,19 @@ fn mark_one(
     marks: &mut Marks,
     stack: &mut Vec<u64>,
     n: &mut Counts,
-    on_ref: &mut impl FnMut(u64, u64, bool),
+    on_ref: &mut impl FnMut(u64, u64, Option<Start>),
     slot: u64,
     target: u64,
 ) {
     n.references += 1;
-    match index.mark(marks, target) {
-        Some(true) => {
-            stack.push(target);
-            on_ref(slot, target, true);
+    let start = index.start(target);
+    match start {
+        Some(s) => {
+            if marks.set(s) {
+                stack.push(target);
+            }
         }
-        Some(false) => on_ref(slot, target, true),
-        None => {
-            n.bad += 1;
-            on_ref(slot, target, false);
-        }
+        None => n.bad += 1,
     }
+    on_ref(slot, target, start);
 }

@@ -37,7 +37,8 @@ impl RootPaths {
                 for (i, c) in counts.into_iter().enumerate() {
                     offsets[i + 1] = c;
                 }
-                let Liveness { index, dependents, marked, .. } = &*l;
+                let Liveness { index, dependents, marked, marks, .. } = &*l;
+                let marked = super::mark::dense(marked, index, marks);
                 for &(p, s) in dependents.iter() {
                     if let (Some(pi), Some(si)) = (index.index_of(p), index.index_of(s)) {
                         if marked.get(pi) {
@@ -71,7 +72,8 @@ impl RootPaths {
     /// Every edge `(source, target)` between live objects, as dense indices,
     /// dependent handles included (primary → secondary).
     fn each_edge(l: &mut Liveness, mut f: impl FnMut(u32, u32)) {
-        let Liveness { index, marked, refs, dependents, .. } = l;
+        let Liveness { index, marked, marks, refs, dependents, .. } = l;
+        let marked = super::mark::dense(marked, index, marks);
         index.for_each_object(|i, addr| {
             if !marked.get(i) {
                 return;
@@ -99,7 +101,7 @@ impl RootPaths {
     /// For every root of `l` that reaches `target`, its shortest chain; in
     /// root order. Empty when `target` is not a live object.
     pub fn paths_to(&self, l: &Liveness, target: u64) -> Vec<RootPath> {
-        let Some(t) = l.index.index_of(target).filter(|&t| l.marked.get(t)) else { return Vec::new() };
+        let Some(t) = l.index.index_of(target).filter(|&t| l.marked().get(t)) else { return Vec::new() };
         // next hop towards the target, only for objects that lead to it.
         let mut next: AddrMap<u32> = AddrMap::default();
         next.insert(u64::from(t), t);

@@ -202,6 +202,7 @@ impl<'m> Refs<'m> {
 
     /// Calls `f(slot, value)` for every non-null reference of the object at
     /// `obj`; returns false when the object's type cannot be read.
+    #[inline]
     pub fn for_each(&mut self, obj: u64, mut f: impl FnMut(u64, u64)) -> bool {
         let p = self.layout.ptr;
         match self.slots(obj) {
