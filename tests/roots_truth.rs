@@ -200,6 +200,21 @@ fn check(name: &str) {
     let failed: Vec<_> = monitors.diagnostics.failures().map(|c| c.name.clone()).collect();
     assert!(failed.is_empty(), "{name}: failed monitor checks {failed:?}");
 
+    // Every instance of an app type is reachable or finalizer-pending (the
+    // truth's exact counts): the live statistics count each one. The leaked
+    // list's array (200,000 elements) is marked in pieces, so this proves the
+    // piecewise reading reaches every element.
+    let free_mt = rt.mt_cache().free_mt();
+    let live = set.stat(free_mt, true);
+    let mut exact = 0;
+    for ty in truth["types"].as_array().into_iter().flatten() {
+        let Some(mt) = hex(&ty["mt"]).filter(|_| ty["count_semantics"] == "exact") else { continue };
+        let got = live.types.iter().find(|t| t.mt == mt).map_or(0, |t| t.count);
+        assert_eq!(Some(got), ty["count"].as_u64(), "{name}: live {}", ty["type"]);
+        exact += 1;
+    }
+    assert!(exact >= 20, "{name}: only {exact} exact types");
+
     eprintln!(
         "{name}: {named} named objects live; {} pending only f-reachable",
         fin["pending"].as_array().map_or(0, |v| v.len())

@@ -7,7 +7,8 @@
 //! that is exactly an object start of the heap walk's [`HeapIndex`]; a dead
 //! slot counts too, so counts are an upper bound of what the live frames
 //! hold), and the marking is `clr_heap::roots::mark_from` (GC descriptors,
-//! one bit per object: memory bounded by the heap, each object visited once).
+//! fresh marks, a bit per heap word: memory bounded by the heap, each object
+//! visited once).
 
 use clr_heap::Runtime;
 use clr_heap::roots::mark::{MarkStats, Marking, mark_from};

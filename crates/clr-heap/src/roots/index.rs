@@ -387,6 +387,11 @@ impl Marks {
         self.0.get(s.word).is_some_and(|w| w & s.mask != 0)
     }
 
+    /// Bytes these marks hold (one bit per heap word).
+    pub fn memory_bytes(&self) -> u64 {
+        (self.0.len() * 8) as u64
+    }
+
     /// Marked objects.
     pub fn count(&self) -> u64 {
         self.0.iter().map(|w| u64::from(w.count_ones())).sum()

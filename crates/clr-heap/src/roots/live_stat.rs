@@ -1,6 +1,6 @@
 //! `dumpheap --live/--dead --stat` without a second heap walk: the object
 //! index's walk already tallied every object per MethodTable
-//! ([`crate::gc::stat::StatTally`]); after the marking, only the smaller
+//! ([`crate::gc::stat::HeapStat::collect`]); after the marking, only the smaller
 //! side — the marked objects or the unmarked ones — is read again, through
 //! the index (MethodTable word and length only), and the other side is the
 //! difference. A leak makes nearly everything live and a churning heap

@@ -253,8 +253,12 @@ pub fn mark_from(
                         break;
                     }
                     // Stop at the first slot past the limit (on this run's grid).
-                    let stop =
-                        if to <= limit { to } else { to.min(from + ((limit - from + p - 1) & !(p - 1))) };
+                    let stop = if to <= limit {
+                        to
+                    } else {
+                        // Rounded up to whole slots (`p` is 4 or 8): no division per run.
+                        to.min(from.saturating_add((limit - from).saturating_add(p - 1) & !(p - 1)))
+                    };
                     for_each_word(bytes, obj, from, stop, p, |slot, v| {
                         mark_one(index, marks, stack, &mut n, &mut on_ref, slot, v)
                     });

@@ -4,12 +4,12 @@
 //! |---|---|---|
 //! | `gcdesc.rs` | §2.4 | [`GcDesc`]: an object's reference slots from the `CGCDesc` before its MethodTable |
 //! | `refs.rs` | §2.4 | [`Refs`]: every reference of an object, descriptors cached per MethodTable |
-//! | `index.rs` | §5.6 | [`HeapIndex`]: object starts as one bit per heap word, address → dense index |
+//! | `index.rs` | §5.6 | [`HeapIndex`]: object starts as one bit per heap word, address → dense index; [`index::Marks`] |
 //! | `handles.rs` | §8.1 | the handle table: [`Handle`]s with their [`HandleKind`] |
 //! | `finalize.rs` | §8.2 | the finalization queue: registered and f-reachable objects |
 //! | `statics.rs` | §3.3 | static reference fields of loaded types as roots |
 //! | `syncblk.rs` | §1.1 | the sync block table and monitors |
-//! | `mark.rs` | — | [`Liveness`]: the one marking pass (a bitmap over objects) |
+//! | `mark.rs` | — | [`Liveness`]: the one marking pass (marks by heap word, large arrays in pieces) |
 //! | `live_stat.rs` | — | [`Liveness::stat`]: live/dead statistics from the index's walk and the marks |
 //! | `paths.rs` | — | [`RootPaths`]: reverse edges and the shortest path from each root |
 //!
