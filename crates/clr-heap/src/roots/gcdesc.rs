@@ -241,6 +241,12 @@ mod tests {
         let mut runs = desc.runs(8, size);
         runs.resume_at(44);
         assert_eq!(runs.collect::<Vec<_>>(), [(40, 48), (56, 64)]);
+        // A hostile length: runs stay inside the object, end at its end, and
+        // the number of runs is bounded by the size over the element size.
+        let huge = desc.runs(8, u64::MAX);
+        assert!(huge.take(1000).all(|(from, to)| from < to && to <= u64::MAX - 8));
+        let series = GcDesc::Series(vec![(8, i64::MAX), (u64::MAX - 4, i64::MIN), (16, -1 << 40)]);
+        assert!(series.runs(8, 1 << 20).all(|(from, to)| from < to && to <= (1 << 20) - 8));
         // Items without references produce nothing (and do not loop).
         let none = GcDesc::Repeat { start: 16, items: vec![(0, 0)] };
         assert_eq!(none.runs(8, 1 << 40).count(), 0);
