@@ -55,6 +55,20 @@ impl<'m> RootSet<'m> {
     /// As [`RootSet::collect`]; `for_paths` also counts incoming references
     /// during the marking, which halves the cost of the first path query.
     pub fn collect_with(types: &TypeSystem<'m>, threads: &Threads, for_paths: bool) -> Result<RootSet<'m>> {
+        Self::collect_with_progress(types, threads, for_paths, &mut |_, _, _| {})
+    }
+
+    /// As [`RootSet::collect_with`], reporting how far the long phases are:
+    /// `progress(phase, done, total)` — the heap walk in bytes of heap,
+    /// the marking in objects marked (`total` 0: only a count, as how many
+    /// objects are live is what the marking finds out). Called a few
+    /// hundred times per phase at most, never per object.
+    pub fn collect_with_progress(
+        types: &TypeSystem<'m>,
+        threads: &Threads,
+        for_paths: bool,
+        progress: &mut dyn FnMut(&'static str, u64, u64),
+    ) -> Result<RootSet<'m>> {
         let rt = types.runtime();
         let mut diag = Diagnostics::default();
         let mut timings = Vec::new();
@@ -74,7 +88,7 @@ impl<'m> RootSet<'m> {
                 builder.object(o.address);
                 true
             },
-            |_, _| {},
+            |done, total| progress("walking the GC heap", done, total),
         )?;
         let index = builder.finish(heap_stat.invalid.clone(), heap_stat.walk.clone())?;
         lap("heap index", &mut timings);
@@ -104,8 +118,15 @@ impl<'m> RootSet<'m> {
         roots.extend(statics);
         lap("roots", &mut timings);
         let none: Vec<Handle> = Vec::new();
-        let liveness =
-            Liveness::compute(rt, index, roots, handles.as_ref().unwrap_or(&none), for_paths, &mut diag);
+        let liveness = Liveness::compute_with_progress(
+            rt,
+            index,
+            roots,
+            handles.as_ref().unwrap_or(&none),
+            for_paths,
+            &mut diag,
+            &mut |marked| progress("marking", marked, 0),
+        );
         lap("marking", &mut timings);
         Ok(RootSet {
             liveness,

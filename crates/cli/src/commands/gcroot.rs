@@ -10,6 +10,7 @@ use super::Ctx;
 use super::names::Namer;
 use crate::exit::{CliError, ExitCode};
 use crate::output::{hex_ptr, jhex};
+use crate::progress::Phases;
 use clr_heap::roots::{RootKind, RootPath};
 use clr_heap::types::TypeSystem;
 use clr_stack::Threads;
@@ -56,7 +57,10 @@ pub fn root_set<'m>(
     for_paths: bool,
 ) -> Result<(Threads, RootSet<'m>), CliError> {
     let threads = Threads::read(types)?;
-    let set = RootSet::collect_with(types, &threads, for_paths)?;
+    let mut phases = Phases::default();
+    let set =
+        RootSet::collect_with_progress(types, &threads, for_paths, &mut |p, d, t| phases.update(p, d, t))?;
+    drop(phases);
     for c in set.diagnostics.failures() {
         ctx.warn(format!("root check failed: {} ({})", c.name, c.detail));
     }

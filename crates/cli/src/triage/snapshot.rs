@@ -186,7 +186,11 @@ impl Snapshot {
         if depth == Depth::Heap {
             return snap;
         }
-        match RootSet::collect(&types, &threads) {
+        let mut phases = crate::progress::Phases::default();
+        let set =
+            RootSet::collect_with_progress(&types, &threads, false, &mut |p, d, t| phases.update(p, d, t));
+        drop(phases);
+        match set {
             Ok(mut set) => {
                 snap.locks = Some(crate::triage::locks::collect(&types, &threads, &set.liveness.index));
                 snap.finalizer = Some(finalizer_facts(&types, &set));

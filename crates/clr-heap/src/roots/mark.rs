@@ -68,6 +68,20 @@ impl<'m> Liveness<'m> {
         count_edges: bool,
         diag: &mut Diagnostics,
     ) -> Liveness<'m> {
+        Self::compute_with_progress(rt, index, roots, handles, count_edges, diag, &mut |_| {})
+    }
+
+    /// As [`Liveness::compute`], calling `progress(objects marked so far)`
+    /// every [`PROGRESS_EVERY`] objects taken (and once at the end).
+    pub fn compute_with_progress(
+        rt: &Runtime<'m>,
+        index: HeapIndex,
+        roots: Vec<Root>,
+        handles: &[Handle],
+        count_edges: bool,
+        diag: &mut Diagnostics,
+        progress: &mut dyn FnMut(u64),
+    ) -> Liveness<'m> {
         let dependents: Vec<(u64, u64)> = handles
             .iter()
             .filter(|h| h.kind == super::HandleKind::Dependent && h.secondary != 0)
@@ -96,7 +110,7 @@ impl<'m> Liveness<'m> {
                 None => l.stats.roots_off_heap += 1,
             }
         }
-        l.drain(&mut marks, &mut stack);
+        l.drain(&mut marks, &mut stack, progress);
         // Dependent handles: a secondary lives while its primary does; marking
         // one may make another primary live, so repeat until nothing changes
         // (at most once per handle).
@@ -111,12 +125,13 @@ impl<'m> Liveness<'m> {
                     changed = true;
                 }
             }
-            l.drain(&mut marks, &mut stack);
+            l.drain(&mut marks, &mut stack, progress);
             if !changed {
                 break;
             }
         }
         l.stats.live = marks.count();
+        progress(l.stats.live);
         l.marks = marks;
         let s = &l.stats;
         diag.check(
@@ -147,9 +162,18 @@ impl<'m> Liveness<'m> {
 
     /// Marks what the objects on `stack` reach, counting incoming references
     /// and keeping the first bad ones as samples.
-    fn drain(&mut self, marks: &mut Marks, stack: &mut Vec<u64>) {
+    fn drain(&mut self, marks: &mut Marks, stack: &mut Vec<u64>, progress: &mut dyn FnMut(u64)) {
         let (index, refs, stats, bad) = (&self.index, &mut self.refs, &mut self.stats, &mut self.bad_samples);
         let mut m = Marking { index, refs, marks, stats };
+        // Objects taken so far (the roots' were marked before): a counter and
+        // a rarely taken branch per object.
+        let mut taken = 0u64;
+        let on_object = |_: &mut Refs, _| {
+            taken += 1;
+            if taken % PROGRESS_EVERY == 0 {
+                progress(taken);
+            }
+        };
         let mut sample = |slot, target| {
             if bad.len() < 8 {
                 bad.push((slot, target));
@@ -168,7 +192,7 @@ impl<'m> Liveness<'m> {
                     }
                     None => sample(slot, target),
                 };
-                mark_from(&mut m, stack, |_, _| {}, on_ref);
+                mark_from(&mut m, stack, on_object, on_ref);
             }
             None => {
                 let on_ref = |slot, target, start: Option<Start>| {
@@ -176,7 +200,7 @@ impl<'m> Liveness<'m> {
                         sample(slot, target);
                     }
                 };
-                mark_from(&mut m, stack, |_, _| {}, on_ref);
+                mark_from(&mut m, stack, on_object, on_ref);
             }
         }
     }
@@ -196,6 +220,9 @@ impl<'m> Liveness<'m> {
 pub(crate) fn dense<'a>(cell: &'a std::cell::OnceCell<Bits>, index: &HeapIndex, marks: &Marks) -> &'a Bits {
     cell.get_or_init(|| index.dense(marks))
 }
+
+/// How many objects the marking takes between two progress reports.
+pub const PROGRESS_EVERY: u64 = 1 << 16;
 
 /// What [`mark_from`] marks with: the object index, the reference reader,
 /// the marks (by heap word, from [`HeapIndex::new_marks`]) and the counters it adds to.
