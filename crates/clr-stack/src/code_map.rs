@@ -84,6 +84,23 @@ pub struct CodeInfo {
     /// method's entry (a funclet, cold code — or a generic instantiation
     /// whose table is not decoded): the method is then a neighbour's guess.
     pub exact: bool,
+    /// Where the method's GC info is (x64 only; [`crate::gcinfo`]).
+    pub gc_info: Option<GcInfoAt>,
+}
+
+/// Where a method's GC info blob is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GcInfoAt {
+    /// JIT'd code: the address `RealCodeHeader.phdrJitGCInfo` holds.
+    Address(u64),
+    /// ReadyToRun code: right after the `UNWIND_INFO` of the method's main
+    /// function (image base and the unwind data's RVA).
+    AfterUnwind {
+        /// The image base.
+        base: u64,
+        /// RVA of the main function's `UNWIND_INFO`.
+        unwind: u32,
+    },
 }
 
 /// How the JIT's code header is laid out (calibrated).
@@ -175,7 +192,8 @@ impl<'m, 't, 'a> CodeMap<'m, 't, 'a> {
         let (md, real) = self.method_desc(start)?;
         let method = self.methods.name(md);
         let unwind = real.and_then(|h| self.jit_unwind(h, r.low, ip));
-        Some(CodeInfo { start, kind: CodeKind::Jit, method, unwind, exact: true })
+        let gc_info = real.and_then(|h| self.jit_gc_info(h));
+        Some(CodeInfo { start, kind: CodeKind::Jit, method, unwind, exact: true, gc_info })
     }
 
     /// `len` bytes at `addr` of a ReadyToRun image that was read from its
@@ -237,6 +255,54 @@ impl<'m, 't, 'a> CodeMap<'m, 't, 'a> {
             }
         }
         None
+    }
+
+    /// `RealCodeHeader.phdrJitGCInfo` (the slot before the MethodDesc's) on x64.
+    fn jit_gc_info(&self, real: u64) -> Option<GcInfoAt> {
+        let rt = self.methods.types().runtime();
+        let (mem, p) = (rt.dump.memory(), rt.layout.ptr);
+        let Some(Header::Indirect { md_slot }) = self.header.get() else { return None };
+        if p != 8 {
+            return None;
+        }
+        mem.ptr(real.wrapping_add((md_slot - 1) * p)).ok().filter(|&a| a != 0).map(GcInfoAt::Address)
+    }
+
+    /// Up to `max` bytes of the GC info blob at `at` (its size is not
+    /// recorded: the decoder stops where the blob does), from the dump or,
+    /// for a ReadyToRun image the dump left out, from the image file.
+    pub fn gc_info_bytes(&self, at: GcInfoAt, max: u64) -> Result<Vec<u8>, String> {
+        let rt = self.methods.types().runtime();
+        let mem = rt.dump.memory();
+        let read = |addr: u64, len: u64| -> Result<Vec<u8>, String> {
+            let n = mem.readable_len(addr).min(len);
+            if n == len {
+                return mem.read(addr, n).map(|b| b.to_vec()).map_err(|e| e.to_string());
+            }
+            // The dump holds less than asked (a core keeps some of an image's
+            // pages): the image file when it is one, shorter windows near its end.
+            let mut want = len;
+            while want >= 64 && want > n {
+                if let Some(b) = self.image_bytes(addr, want as u32) {
+                    return Ok(b);
+                }
+                want /= 4;
+            }
+            if n > 0 {
+                return mem.read(addr, n).map(|b| b.to_vec()).map_err(|e| e.to_string());
+            }
+            Err(format!("GC info at {addr:#x}: not in the dump or its image"))
+        };
+        match at {
+            GcInfoAt::Address(a) => read(a, max),
+            GcInfoAt::AfterUnwind { base, unwind } => {
+                let ui = base.wrapping_add(u64::from(unwind));
+                let head = read(ui, 4)?;
+                let count = u64::from(*head.get(2).ok_or("UNWIND_INFO: short")?);
+                // Header, codes, the personality routine's RVA; 4-aligned.
+                read(ui + (4 + 2 * count + 4).next_multiple_of(4), max)
+            }
+        }
     }
 
     /// The JIT's own unwind entry for `ip`: `RealCodeHeader.unwindInfos[]`

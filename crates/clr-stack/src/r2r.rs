@@ -16,7 +16,7 @@
 //! for an instantiation) and flagged `exact: false`, so a stack shows it as
 //! uncertain.
 
-use crate::code_map::{CodeInfo, CodeKind, RuntimeFunction};
+use crate::code_map::{CodeInfo, CodeKind, GcInfoAt, RuntimeFunction};
 use crate::method::MethodName;
 use crate::native_array::{NativeArray, Section};
 use clr_heap::metadata::TableId;
@@ -44,6 +44,8 @@ pub struct R2rImage {
     entries: Vec<(u32, u32)>,
     /// The image file, when the dump lacks the image's pages.
     file: Option<(Vec<u8>, PeImage)>,
+    /// A 64-bit process (x64 GC info follows the unwind data).
+    x64: bool,
 }
 
 impl R2rImage {
@@ -75,7 +77,7 @@ impl R2rImage {
                 (f, e, Some((bytes, img)))
             }
         };
-        Ok(R2rImage { base, end, module, functions, entries, file })
+        Ok(R2rImage { base, end, module, functions, entries, file, x64: rt.layout.ptr == 8 })
     }
 
     /// `len` bytes at `addr` from the image file, when the dump lacked the
@@ -113,7 +115,20 @@ impl R2rImage {
         let method = name(types, self.module, rid);
         let start = self.base + u64::from(self.functions.get(first as usize)?.0);
         let unwind = Some(RuntimeFunction { base: self.base, begin: b, end: e, unwind: u });
-        Some(CodeInfo { start, kind: CodeKind::ReadyToRun, method, unwind, exact: first as usize == i })
+        // The GC info follows the main function's unwind data (x64; x86's differs).
+        let gc_info = self
+            .x64
+            .then(|| self.functions.get(first as usize))
+            .flatten()
+            .map(|f| GcInfoAt::AfterUnwind { base: self.base, unwind: f.2 });
+        Some(CodeInfo {
+            start,
+            kind: CodeKind::ReadyToRun,
+            method,
+            unwind,
+            exact: first as usize == i,
+            gc_info,
+        })
     }
 }
 

@@ -1,17 +1,23 @@
 //! Roots that need threads, and the whole root set of a session.
 //!
-//! Stack roots are **conservative** until precise GC info decoding exists:
-//! every pointer-aligned word of a managed thread's captured stack, from its
-//! stack pointer to the end of the capture, and every general-purpose
-//! register, that holds the address of an object start is a root, marked
+//! Stack roots are **precise** for each x64 managed frame whose GC info
+//! decodes and checks out ([`crate::stack_roots`]), and **conservative**
+//! for the rest of the stack: every pointer-aligned word from the stack
+//! pointer to the end of the capture, and every general-purpose register,
+//! that holds the address of an object start is a root, marked
 //! `conservative` (a dead slot or an integer that happens to look like an
-//! object address keeps its object "alive" here, never the reverse: no live
-//! object is missed for want of GC info). SOS's `!dso` applies the same rule.
+//! object address keeps its object "alive" there, never the reverse: no
+//! live object is missed for want of GC info). [`thread_roots`] is that
+//! conservative rule alone — SOS's `!dso` rule, used by `requests --holding`.
 //!
 //! [`RootSet::collect`] gathers every kind — stacks, strong handles, the
 //! f-reachable queue, statics — and runs the one marking pass
 //! ([`Liveness`]) that `gcroot` and `dumpheap --live/--dead` share.
 
+use crate::code_map::CodeMap;
+use crate::method::Methods;
+use crate::stack::StackWalker;
+use crate::stack_roots::{PreciseStats, precise_thread_roots};
 use crate::threads::Threads;
 use clr_heap::Result;
 use clr_heap::gc::stat::HeapStat;
@@ -39,6 +45,8 @@ pub struct RootSet<'m> {
     pub statics: StaticsScan,
     /// Every object of the heap per MethodTable, from the index's walk.
     pub heap_stat: HeapStat,
+    /// How the stack roots were found (precise and conservative frames).
+    pub stack: PreciseStats,
     /// Every check and finding.
     pub diagnostics: Diagnostics,
     /// Wall time of each phase (heap index, roots, marking, reverse edges), for benchmarks.
@@ -92,10 +100,18 @@ impl<'m> RootSet<'m> {
         )?;
         let index = builder.finish(heap_stat.invalid.clone(), heap_stat.walk.clone())?;
         lap("heap index", &mut timings);
-        let mut roots = stack_roots(rt, threads, &index);
+        let (mut roots, stack) = stack_roots(types, threads, &index);
         diag.found(
-            format!("{} conservative stack and register roots", roots.len()),
-            "every word of each managed thread's captured stack from its SP, and its registers",
+            format!(
+                "{} stack and register roots: {} managed frames precise from their GC info, {} already \
+                 unwound by exception handling, {} scanned conservatively",
+                roots.len(),
+                stack.precise,
+                stack.unwound,
+                stack.conservative
+            ),
+            "GC info of each managed frame at its call site; every other word of each managed thread's \
+             captured stack from its SP, and its registers, conservatively",
         );
         let handles = read_handles(rt, &mut diag);
         if let Ok(hs) = &handles {
@@ -133,6 +149,7 @@ impl<'m> RootSet<'m> {
             handles,
             finalizer_queue,
             statics: scan,
+            stack,
             heap_stat,
             diagnostics: diag,
             timings,
@@ -187,18 +204,23 @@ pub fn active_stack(rt: &Runtime, d: &ThreadRecord) -> Option<(u64, u64)> {
     Some((sp.next_multiple_of(p), hi))
 }
 
-/// Conservative roots of every managed thread that has an OS thread in the
-/// dump: registers first, then stack slots from the stack pointer up.
-pub fn stack_roots(rt: &Runtime, threads: &Threads, index: &HeapIndex) -> Vec<Root> {
-    let dump = rt.dump;
-    let mut roots = Vec::new();
+/// The stack roots of every managed thread that has an OS thread in the
+/// dump: precise for the frames whose GC info decodes (x64), conservative
+/// for the rest of each stack ([`crate::stack_roots`]).
+pub fn stack_roots(types: &TypeSystem, threads: &Threads, index: &HeapIndex) -> (Vec<Root>, PreciseStats) {
+    let dump = types.runtime().dump;
+    let windows = dump.system().os == dump_format::model::OsFamily::Windows;
+    let methods = Methods::new(types);
+    let code = CodeMap::new(&methods);
+    let mut walker = StackWalker::new(&code);
+    let (mut roots, mut stats) = (Vec::new(), PreciseStats::default());
     for t in &threads.threads {
         let (Some(d), Some(os_id)) = (t.dump_thread.and_then(|i| dump.threads().get(i)), t.os_id) else {
             continue;
         };
-        thread_roots(rt, d, os_id, t.managed_id, index, &mut roots);
+        precise_thread_roots(&code, &mut walker, d, t, os_id, index, windows, &mut roots, &mut stats);
     }
-    roots
+    (roots, stats)
 }
 
 /// Conservative roots of one dump thread (OS id `os_id`, managed id

@@ -20,7 +20,7 @@
 //! every frame derived from it. The walk is bounded ([`MAX_FRAMES`]) and
 //! stops when SP does not advance or leaves the stack.
 
-use crate::code_map::{CodeKind, CodeMap};
+use crate::code_map::{CodeKind, CodeMap, GcInfoAt};
 use crate::frames::{ExplicitFrame, FrameTypes};
 use crate::method::MethodName;
 use crate::unwind::pdata::NativeUnwind;
@@ -89,6 +89,17 @@ pub struct Frame {
     pub certain: bool,
     /// Why a row is marked.
     pub note: Option<String>,
+    /// The registers in this frame, as far as unwinding recovered them
+    /// (managed frames; a register restored from nowhere is unknown).
+    pub regs: Option<Regs>,
+    /// The caller's SP (this frame's SP before its return address was
+    /// pushed), when the frame was unwound through its unwind data.
+    pub caller_sp: Option<u64>,
+    /// Where the method's GC info is (managed frames, x64).
+    pub gc_info: Option<GcInfoAt>,
+    /// The frame runs a funclet (an exception handler's own function) of
+    /// its method: the frames below its parent's are then already unwound.
+    pub funclet: bool,
 }
 
 /// A walked stack.
@@ -201,6 +212,10 @@ impl<'c, 'm, 't, 'a> StackWalker<'c, 'm, 't, 'a> {
                 found: Found::RuntimeFrame,
                 certain: true,
                 note: None,
+                regs: None,
+                caller_sp: None,
+                gc_info: None,
+                funclet: false,
             };
             rows.insert(at, row);
         }
@@ -228,12 +243,27 @@ impl<'c, 'm, 't, 'a> StackWalker<'c, 'm, 't, 'a> {
                 });
             }
             let kind = FrameKind::Managed { method: ci.method.clone(), code: ci.kind, start: ci.start };
-            rows.push(Frame { sp: w.regs.sp, ip, kind, found: w.found, certain: w.certain, note });
+            rows.push(Frame {
+                sp: w.regs.sp,
+                ip,
+                kind,
+                found: w.found,
+                certain: w.certain,
+                note,
+                regs: Some(w.regs),
+                caller_sp: None,
+                gc_info: ci.gc_info,
+                // Its own unwind entry, not the method's first: a funclet.
+                funclet: ci.unwind.is_some_and(|u| u.base.wrapping_add(u64::from(u.begin)) != ci.start),
+            });
             if self.x64 {
                 let Some(rf) = ci.unwind else {
                     return self.bridge(w, explicit, range, "managed code without unwind data");
                 };
                 let step = x64::unwind(&mem, &self.info_reader(), &rf, &mut w.regs)?;
+                if let Some(row) = rows.last_mut() {
+                    row.caller_sp = Some(w.regs.sp);
+                }
                 w.regs.clobber_volatile(self.windows);
                 if step.fp_inferred {
                     w.mark("frame register unknown: SP taken as after the prolog");
@@ -249,7 +279,18 @@ impl<'c, 'm, 't, 'a> StackWalker<'c, 'm, 't, 'a> {
             module: module.map(|m| m.file_name().to_string()),
             offset: module.map_or(ip, |m| ip - m.base),
         };
-        rows.push(Frame { sp: w.regs.sp, ip, kind, found: w.found, certain: w.certain, note: w.note.take() });
+        rows.push(Frame {
+            sp: w.regs.sp,
+            ip,
+            kind,
+            found: w.found,
+            certain: w.certain,
+            note: w.note.take(),
+            regs: None,
+            caller_sp: None,
+            gc_info: None,
+            funclet: false,
+        });
         if self.x64
             && self.windows
             && let Some(rf) = self.native.lookup(self.rt.dump, ip)
