@@ -49,16 +49,21 @@ pub fn holder(types: &TypeSystem, set: &mut RootSet, type_name: &str, samples: &
     // a static of its own (a "first seen" field), which says little
     let sample = samples.iter().rev().copied().find(|&a| set.liveness.is_live(a) == Some(true))?;
     let mut paths = set.paths_to(sample);
+    // Stack roots by how directly they hold the object (a short chain is
+    // the story: the request's own list, not a register holding the module's
+    // statics), precise before conservative at equal length.
     let section = |set: &RootSet, i: usize| {
-        set.liveness.roots.get(i).map_or(9, |r| match r.kind {
-            RootKind::Static { .. } => 0,
-            RootKind::Handle(_) => 1,
-            RootKind::Stack { conservative: false, .. } => 2,
-            RootKind::Stack { .. } => 3,
-            RootKind::FinalizerQueue => 4,
+        set.liveness.roots.get(i).map_or((9, false), |r| match r.kind {
+            RootKind::Static { .. } => (0, false),
+            RootKind::Handle(_) => (1, false),
+            RootKind::Stack { conservative, .. } => (2, conservative),
+            RootKind::FinalizerQueue => (4, false),
         })
     };
-    paths.sort_by_key(|p| (section(set, p.root), p.chain.len()));
+    paths.sort_by_key(|p| {
+        let (s, conservative) = section(set, p.root);
+        (s, p.chain.len(), conservative)
+    });
     let root_count = paths.len();
     let name = |a: u64| {
         types
