@@ -2,17 +2,17 @@
 //! request thread's stack.
 //!
 //! The roots module does the work, so a request's answer and `gcroot`'s
-//! agree: the thread's roots are `clr_stack::roots::thread_roots`
-//! (conservative — every register and stack word from the stack pointer up
-//! that is exactly an object start of the heap walk's [`HeapIndex`]; a dead
-//! slot counts too, so counts are an upper bound of what the live frames
-//! hold), and the marking is `clr_heap::roots::mark_from` (GC descriptors,
-//! fresh marks, a bit per heap word: memory bounded by the heap, each object
-//! visited once).
+//! agree: the thread's roots are `clr_stack::stack_roots::precise_thread_roots`
+//! ([`Marker::reach_from`]: precise for the x64 managed frames whose GC info
+//! decodes, conservative for the rest of the stack — there a dead slot
+//! counts too, so counts are an upper bound of what the live frames hold;
+//! [`Marker::reach`] is the conservative rule alone), and the marking is
+//! `clr_heap::roots::mark_from` (GC descriptors, fresh marks, a bit per heap
+//! word: memory bounded by the heap, each object visited once).
 
 use clr_heap::Runtime;
 use clr_heap::roots::mark::{MarkStats, Marking, mark_from};
-use clr_heap::roots::{HeapIndex, Refs};
+use clr_heap::roots::{HeapIndex, Refs, Root};
 use clr_stack::roots::thread_roots;
 use std::collections::HashMap;
 
@@ -74,14 +74,22 @@ impl<'x, 'm> Marker<'x, 'm> {
             .ok_or(format!("no OS thread {os_id:#x} in the dump"))?;
         let mut roots = Vec::new();
         let scanned = thread_roots(rt, d, os_id, managed_id, index, &mut roots);
-        if scanned == 0 {
+        self.reach_from(os_id, &roots, scanned)
+    }
+
+    /// Everything reachable from `roots`, the roots of OS thread `os_id`
+    /// whose stack had `scanned` bytes read — from
+    /// `clr_stack::stack_roots::precise_thread_roots`, the rule `gcroot` uses.
+    pub fn reach_from(&mut self, os_id: u32, roots: &[Root], scanned: u64) -> Result<Holding, String> {
+        let index = self.index;
+        if scanned == 0 && roots.is_empty() {
             return Err(format!("thread {os_id:#x}: its stack is not captured"));
         }
         let mut h = Holding { stack_bytes: scanned, ..Holding::default() };
         // Fresh marks per thread (one bit per heap word): each thread counted on its own.
         let mut marks = index.new_marks();
         let mut stack = Vec::new();
-        for r in &roots {
+        for r in roots {
             if index.mark(&mut marks, r.object) == Some(true) {
                 h.roots += 1;
                 stack.push(r.object);

@@ -14,8 +14,8 @@
 //! * [`detail::read_detail`] — everything one request holds;
 //!   [`session::read_session`] — InProc session items;
 //! * [`holding`] — objects of a type reachable from each request thread's
-//!   stack, through the roots modules (`clr_stack::roots` conservative
-//!   stack roots, `clr_heap::roots` object index, references and marking).
+//!   stack, through the roots modules (`clr_stack::stack_roots` stack
+//!   roots, `clr_heap::roots` object index, references and marking).
 //!
 //! ```no_run
 //! let dump = dump_format::Dump::open("core")?;

@@ -6,6 +6,9 @@ use aspnet::Request;
 use aspnet::holding::{Holding, Marker};
 use aspnet::scan::HeapScan;
 use clr_heap::types::TypeSystem;
+use clr_stack::stack::StackWalker;
+use clr_stack::stack_roots::{PreciseStats, precise_thread_roots};
+use clr_stack::{CodeMap, Methods, Threads};
 
 /// Reachability from each in-flight request's thread (None: not in flight or no thread).
 pub(super) fn held_by(
@@ -15,6 +18,13 @@ pub(super) fn held_by(
 ) -> Vec<Option<Result<Holding, String>>> {
     let Some(index) = scan.index.as_ref() else { return rows.iter().map(|_| None).collect() };
     let mut marker = Marker::new(types.runtime(), index);
+    // The thread's roots by gcroot's rule: precise where GC info decodes.
+    let dump = types.runtime().dump;
+    let windows = dump.system().os == dump_format::model::OsFamily::Windows;
+    let threads = Threads::read(types).ok();
+    let methods = Methods::new(types);
+    let code = CodeMap::new(&methods);
+    let mut walker = StackWalker::new(&code);
     rows.iter()
         .map(|r| {
             if r.finished() {
@@ -23,7 +33,15 @@ pub(super) fn held_by(
             let Some(os) = r.thread.as_ref().and_then(|t| t.os_id) else {
                 return Some(Err("no live OS thread runs it".into()));
             };
-            Some(marker.reach(os, r.thread.as_ref().and_then(|t| t.managed_id)))
+            let managed = threads.as_ref().and_then(|ts| ts.threads.iter().find(|t| t.os_id == Some(os)));
+            let record = dump.threads().iter().find(|t| t.id == os);
+            let (Some(t), Some(d)) = (managed, record) else {
+                return Some(marker.reach(os, r.thread.as_ref().and_then(|t| t.managed_id)));
+            };
+            let (mut roots, mut stats) = (Vec::new(), PreciseStats::default());
+            let scanned =
+                precise_thread_roots(&code, &mut walker, d, t, os, index, windows, &mut roots, &mut stats);
+            Some(marker.reach_from(os, &roots, scanned))
         })
         .collect()
 }
@@ -90,6 +108,6 @@ pub(super) fn summary(
         }
         _ => out += &format!("No in-flight request's stack reaches a {ty}.\n"),
     }
-    out += "Roots: every stack word and register that is exactly an object's start (conservative: a dead slot counts too).\n";
+    out += "Roots: gcroot's rule — each managed frame's live slots from its GC info (x64), every other stack word and register that is exactly an object's start (conservative: a dead slot counts too).\n";
     out
 }
