@@ -57,3 +57,60 @@ fn check(name: &str) {
 }
 
 testkit::test_each_generated_dump!(check);
+
+/// The real blobs of a dump's frames, damaged: decoding and queries end
+/// with an answer or an error, never a panic (the dump is untrusted input).
+#[test]
+fn real_blobs_damaged_never_panic() {
+    use clr_stack::gcinfo::GcInfo;
+    use clr_stack::stack::{FrameKind, StackWalker};
+    use clr_stack::{CodeMap, Methods};
+    let Some((dir, _truth, dump)) = testkit::open_generated("linux-x64-3.1-wks") else { return };
+    let rt = Runtime::open(&dump, &testkit::clr_options(&dir)).unwrap_or_else(|e| panic!("{e}"));
+    let types = TypeSystem::new(&rt);
+    let threads = Threads::read(&types).unwrap_or_else(|e| panic!("{e}"));
+    let methods = Methods::new(&types);
+    let code = CodeMap::new(&methods);
+    let mut walker = StackWalker::new(&code);
+    let mut blobs: Vec<Vec<u8>> = Vec::new();
+    for t in &threads.threads {
+        let Some(rec) = t.dump_thread.and_then(|i| dump.threads().get(i)) else { continue };
+        for f in walker.walk(rec, t.frame.map(|fr| (t.address, fr))).frames {
+            if let (FrameKind::Managed { .. }, Some(at)) = (&f.kind, f.gc_info) {
+                if let Ok(b) = code.gc_info_bytes(at, 4096) {
+                    if !blobs.contains(&b) {
+                        blobs.push(b);
+                    }
+                }
+            }
+        }
+    }
+    assert!(blobs.len() >= 10, "only {} distinct GC info blobs", blobs.len());
+    let mut x = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let (mut decoded, mut queries) = (0, 0);
+    for round in 0..20_000usize {
+        let mut blob = blobs[round % blobs.len()].clone();
+        let len = blob.len().min(256) as u64;
+        for _ in 0..1 + next() % 3 {
+            let i = (next() % len) as usize;
+            blob[i] ^= 1 << (next() % 8);
+        }
+        blob.truncate((next() % (len + 64)) as usize);
+        let Ok(info) = GcInfo::decode(&blob) else { continue };
+        decoded += 1;
+        for _ in 0..4 {
+            let offset = next() % info.code_length;
+            if let Ok(live) = info.live_slots(&blob, offset, next() % 2 == 0, false) {
+                assert!(live.len() <= info.slots.len());
+                queries += 1;
+            }
+        }
+    }
+    eprintln!("{} blobs, {decoded} damaged ones still decoded, {queries} queries answered", blobs.len());
+}

@@ -46,7 +46,8 @@ pub fn frame_slots(
         return Err(format!("IP at +{offset:#x}, past the {:#x} bytes the GC info covers", info.code_length));
     }
     // A caller frame is asked at its return address minus one, as the runtime does.
-    let query = if leaf { offset } else { offset - 1 };
+    let query =
+        if leaf { offset } else { offset.checked_sub(1).ok_or("a return address at the method's start")? };
     if !leaf && info.safe_points > 0 && info.safe_point(&bytes, query)?.is_none() && info.tracked > 0 {
         return Err(format!(
             "return address +{offset:#x} is none of the method's {} call sites",

@@ -445,6 +445,44 @@ mod tests {
         assert!(at(0x4).is_empty(), "prolog: nothing");
     }
 
+    /// Random and mutated blobs: decoding and every query end (error or
+    /// answer), never panic; answers stay inside the slot table.
+    #[test]
+    fn mutated_blobs_never_panic() {
+        let seeds: [&[u8]; 2] = [
+            &[0x06, 0x44, 0x14, 0x3d, 0x93, 0x61, 0x0f, 0x79, 0x48, 0x00],
+            &[0x81, 0x00, 0x18, 0x40, 0x08, 0x31, 0x2a, 0x80, 0x22, 0x26, 0x92, 0x51, 0x09, 0x02],
+        ];
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for round in 0..20_000 {
+            let mut blob: Vec<u8> = if round % 4 == 0 {
+                (0..next() % 64).map(|_| next() as u8).collect()
+            } else {
+                seeds[round % 2].to_vec()
+            };
+            for _ in 0..1 + next() % 4 {
+                if !blob.is_empty() {
+                    let i = (next() % blob.len() as u64) as usize;
+                    blob[i] ^= 1 << (next() % 8);
+                }
+            }
+            blob.extend((0..next() % 16).map(|_| next() as u8));
+            let Ok(info) = GcInfo::decode(&blob) else { continue };
+            for _ in 0..8 {
+                let offset = next() % info.code_length.max(1);
+                if let Ok(live) = info.live_slots(&blob, offset, next() % 2 == 0, next() % 2 == 0) {
+                    assert!(live.len() <= info.slots.len());
+                }
+            }
+        }
+    }
+
     #[test]
     fn truncated_or_hostile_blobs_are_errors() {
         let blob = [0x06, 0x44, 0x14, 0x3d, 0x93, 0x61, 0x0f, 0x79, 0x48, 0x00];
