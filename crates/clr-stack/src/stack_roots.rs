@@ -93,13 +93,12 @@ pub fn precise_thread_roots(
                 continue;
             }
             unwound_until = None;
-            stats.unwound += 1;
             if funclet_precise {
                 // Reported through its funclet, as the runtime does.
+                stats.unwound += 1;
                 covered.extend(range);
             } else {
                 stats.conservative += 1;
-                stats.unwound -= 1;
                 note(stats, os_id, f.ip, "the parent of a funclet that is not precise");
             }
             continue;

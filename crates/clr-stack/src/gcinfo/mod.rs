@@ -414,31 +414,31 @@ mod tests {
     #[test]
     fn partially_interruptible_slim_header() {
         let blob = [0x06, 0x44, 0x14, 0x3d, 0x93, 0x61, 0x0f, 0x79, 0x48, 0x00];
-        let info = GcInfo::decode(&blob).unwrap();
+        let info = GcInfo::decode(&blob).unwrap(); // ok: a literal test blob
         assert_eq!((info.code_length, info.stack_base_register, info.safe_points), (64, Some(5), 2));
         assert_eq!(info.slots.len(), 3);
         let fr = |offset| SlotLocation::Stack { base: StackBase::FrameRegister, offset };
         let at = |o| {
-            info.live_slots(&blob, o, false, true).unwrap().iter().map(|s| s.location).collect::<Vec<_>>()
+            info.live_slots(&blob, o, false, true).unwrap().iter().map(|s| s.location).collect::<Vec<_>>() // ok: a literal test blob
         };
         assert_eq!(at(0x14), [SlotLocation::Register(6), fr(-0x20)]);
         assert_eq!(at(0x34), [fr(-0x18), fr(-0x20)]);
         assert_eq!(at(0x15), [fr(-0x20)], "not a call site: untracked only");
         // RSI is scratch on Linux: a caller frame does not report it.
-        let linux = info.live_slots(&blob, 0x14, false, false).unwrap();
+        let linux = info.live_slots(&blob, 0x14, false, false).unwrap(); // ok: a literal test blob
         assert_eq!(linux.iter().map(|s| s.location).collect::<Vec<_>>(), [fr(-0x20)]);
     }
 
     #[test]
     fn fully_interruptible_fat_header() {
         let blob = [0x81, 0x00, 0x18, 0x40, 0x08, 0x31, 0x2a, 0x80, 0x22, 0x26, 0x92, 0x51, 0x09, 0x02];
-        let info = GcInfo::decode(&blob).unwrap();
+        let info = GcInfo::decode(&blob).unwrap(); // ok: a literal test blob
         assert_eq!(
             (info.code_length, info.outgoing_area, info.ranges.as_slice()),
             (48, 0x20, &[(8, 44)][..])
         );
         let at =
-            |o| info.live_slots(&blob, o, true, true).unwrap().iter().map(|s| s.location).collect::<Vec<_>>();
+            |o| info.live_slots(&blob, o, true, true).unwrap().iter().map(|s| s.location).collect::<Vec<_>>(); // ok: a literal test blob
         assert_eq!(at(0x13), [SlotLocation::Register(0), SlotLocation::Register(3)]);
         assert_eq!(at(0x14), [SlotLocation::Register(3)]);
         assert!(at(0x28).is_empty());
