@@ -7,7 +7,7 @@
 use super::Root;
 use super::handles::Handle;
 use super::index::{Bits, HeapIndex, Marks, Start};
-use super::refs::{Refs, Slots, for_each_word};
+use super::refs::{Refs, Slots, for_each_scattered, for_each_word};
 use crate::runtime::Runtime;
 use crate::runtime::diagnostics::Diagnostics;
 
@@ -297,15 +297,10 @@ pub fn mark_from(
             }
             // Rare (an object across a capture gap): read whole, word by word.
             Slots::Scattered { obj, mem, runs } => {
-                if resume > 0 {
-                    continue;
-                }
-                for (from, to) in runs {
-                    for o in (from..to).step_by(p as usize) {
-                        if let Some(v) = mem.ptr(obj + o).ok().filter(|&v| v != 0) {
-                            mark_one(index, marks, stack, &mut n, &mut on_ref, obj + o, v);
-                        }
-                    }
+                if resume == 0 {
+                    for_each_scattered(&mem, obj, runs, p, |slot, v| {
+                        mark_one(index, marks, stack, &mut n, &mut on_ref, slot, v)
+                    });
                 }
             }
         }

@@ -58,6 +58,19 @@ pub fn for_each_word(bytes: &[u8], obj: u64, from: u64, to: u64, ptr: u64, mut f
     }
 }
 
+/// Calls `f(slot, value)` for every non-zero pointer-sized word of the
+/// runs of the object at `obj`, read one word at a time from `mem` (an
+/// object across a capture gap: rare, so no borrowed slice).
+pub fn for_each_scattered(mem: &Memory, obj: u64, runs: Runs, ptr: u64, mut f: impl FnMut(u64, u64)) {
+    for (from, to) in runs {
+        for o in (from..to).step_by(ptr as usize) {
+            if let Some(v) = mem.ptr(obj + o).ok().filter(|&v| v != 0) {
+                f(obj + o, v);
+            }
+        }
+    }
+}
+
 /// The pointer-sized little-endian word at `at` in `b`.
 #[inline(always)]
 fn read_ptr(b: &[u8], at: u64, ptr: u64) -> Option<u64> {
@@ -69,6 +82,12 @@ fn read_ptr(b: &[u8], at: u64, ptr: u64) -> Option<u64> {
         let w = b.get(at..at.checked_add(4)?)?;
         Some(u64::from(u32::from_le_bytes([w[0], w[1], w[2], w[3]])))
     }
+}
+
+/// The heap size of an object: base size plus `count` (the low 32 bits of
+/// the length word) elements of `comp` bytes.
+fn object_size(base: u32, comp: u32, count: u64) -> u64 {
+    u64::from(base).saturating_add((count & 0xFFFF_FFFF).saturating_mul(u64::from(comp)))
 }
 
 /// Reads the references of objects.
@@ -116,25 +135,10 @@ impl<'m> Refs<'m> {
     /// A pointer-sized word, from the segment bytes when possible.
     #[inline]
     pub fn word(&self, addr: u64) -> Option<u64> {
-        let p = self.layout.ptr as usize;
-        let hit = |c: &(u64, &[u8])| {
-            let off = addr.wrapping_sub(c.0) as usize;
-            let b = c.1.get(off..off.wrapping_add(p))?;
-            Some(if p == 8 {
-                u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
-            } else {
-                u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            })
-        };
-        if let Some(v) = self.chunks.get(self.last_chunk.get()).and_then(hit) {
-            return Some(v);
+        match self.rest(addr).and_then(|b| read_ptr(b, 0, self.layout.ptr)) {
+            Some(v) => Some(v),
+            None => self.mem.ptr(addr).ok(),
         }
-        let i = self.chunks.partition_point(|c| c.0 <= addr).checked_sub(1);
-        if let Some(v) = i.and_then(|i| self.chunks.get(i)).and_then(hit) {
-            self.last_chunk.set(i.unwrap_or(0));
-            return Some(v);
-        }
-        self.mem.ptr(addr).ok()
     }
 
     /// The index of `mt`'s descriptor, base size and component size.
@@ -212,15 +216,7 @@ impl<'m> Refs<'m> {
                     for_each_word(bytes, obj, from, to, p, &mut f);
                 }
             }
-            Slots::Scattered { obj, mem, runs } => {
-                for (from, to) in runs {
-                    for o in (from..to).step_by(p as usize) {
-                        if let Some(v) = mem.ptr(obj + o).ok().filter(|&v| v != 0) {
-                            f(obj + o, v);
-                        }
-                    }
-                }
-            }
+            Slots::Scattered { obj, mem, runs } => for_each_scattered(&mem, obj, runs, p, f),
         }
         true
     }
@@ -240,11 +236,8 @@ impl<'m> Refs<'m> {
         if matches!(desc, GcDesc::None) {
             return Slots::Borrowed { obj, bytes: &[], runs: desc.runs(p, 0) };
         }
-        let mut size = u64::from(*base);
-        if *comp != 0 {
-            let Some(count) = read_ptr(rest, p, p) else { return Slots::Unreadable };
-            size = size.saturating_add((count & 0xFFFF_FFFF).saturating_mul(u64::from(*comp)));
-        }
+        let count = if *comp == 0 { Some(0) } else { read_ptr(rest, p, p) };
+        let Some(size) = count.map(|c| object_size(*base, *comp, c)) else { return Slots::Unreadable };
         match usize::try_from(size).ok().and_then(|n| rest.get(..n)) {
             Some(bytes) => Slots::Borrowed { obj, bytes, runs: desc.runs(p, size) },
             None => Slots::Scattered { obj, mem: self.mem, runs: desc.runs(p, size) },
@@ -258,11 +251,8 @@ impl<'m> Refs<'m> {
         let Some(mt) = self.mt_of(obj) else { return Slots::Unreadable };
         let Some(i) = self.desc(mt) else { return Slots::Unreadable };
         let Some((desc, base, comp)) = self.list.get(i as usize) else { return Slots::Unreadable };
-        let mut size = u64::from(*base);
-        if *comp != 0 {
-            let Some(count) = self.word(obj + p) else { return Slots::Unreadable };
-            size = size.saturating_add((count & 0xFFFF_FFFF).saturating_mul(u64::from(*comp)));
-        }
+        let count = if *comp == 0 { Some(0) } else { self.word(obj + p) };
+        let Some(size) = count.map(|c| object_size(*base, *comp, c)) else { return Slots::Unreadable };
         Slots::Scattered { obj, mem: self.mem, runs: desc.runs(p, size) }
     }
 
