@@ -209,7 +209,6 @@ pub fn active_stack(rt: &Runtime, d: &ThreadRecord) -> Option<(u64, u64)> {
 /// for the rest of each stack ([`crate::stack_roots`]).
 pub fn stack_roots(types: &TypeSystem, threads: &Threads, index: &HeapIndex) -> (Vec<Root>, PreciseStats) {
     let dump = types.runtime().dump;
-    let windows = dump.system().os == dump_format::model::OsFamily::Windows;
     let methods = Methods::new(types);
     let code = CodeMap::new(&methods);
     let mut walker = StackWalker::new(&code);
@@ -218,7 +217,7 @@ pub fn stack_roots(types: &TypeSystem, threads: &Threads, index: &HeapIndex) -> 
         let (Some(d), Some(os_id)) = (t.dump_thread.and_then(|i| dump.threads().get(i)), t.os_id) else {
             continue;
         };
-        precise_thread_roots(&code, &mut walker, d, t, os_id, index, windows, &mut roots, &mut stats);
+        precise_thread_roots(&code, &mut walker, d, t, os_id, index, &mut roots, &mut stats);
     }
     (roots, stats)
 }

@@ -59,7 +59,6 @@ pub fn precise_thread_roots(
     t: &ManagedThread,
     os_id: u32,
     index: &HeapIndex,
-    windows: bool,
     roots: &mut Vec<Root>,
     stats: &mut PreciseStats,
 ) -> u64 {
@@ -67,7 +66,7 @@ pub fn precise_thread_roots(
     if rt.layout.ptr != 8 {
         return thread_roots(rt, d, os_id, t.managed_id, index, roots);
     }
-    let managed_id = t.managed_id;
+    let (managed_id, windows) = (t.managed_id, walker.windows);
     let st = walker.walk(d, t.frame.map(|f| (t.address, f)));
     // Stack ranges whose words are accounted for (reported precisely, or dead).
     let mut covered: Vec<(u64, u64)> = Vec::new();

@@ -20,7 +20,6 @@ pub(super) fn held_by(
     let mut marker = Marker::new(types.runtime(), index);
     // The thread's roots by gcroot's rule: precise where GC info decodes.
     let dump = types.runtime().dump;
-    let windows = dump.system().os == dump_format::model::OsFamily::Windows;
     let threads = Threads::read(types).ok();
     let methods = Methods::new(types);
     let code = CodeMap::new(&methods);
@@ -39,8 +38,7 @@ pub(super) fn held_by(
                 return Some(marker.reach(os, r.thread.as_ref().and_then(|t| t.managed_id)));
             };
             let (mut roots, mut stats) = (Vec::new(), PreciseStats::default());
-            let scanned =
-                precise_thread_roots(&code, &mut walker, d, t, os, index, windows, &mut roots, &mut stats);
+            let scanned = precise_thread_roots(&code, &mut walker, d, t, os, index, &mut roots, &mut stats);
             Some(marker.reach_from(os, &roots, scanned))
         })
         .collect()
