@@ -86,13 +86,8 @@ fn real_blobs_damaged_never_panic() {
         }
     }
     assert!(blobs.len() >= 10, "only {} distinct GC info blobs", blobs.len());
-    let mut x = 0x2545_F491_4F6C_DD1Du64;
-    let mut next = move || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
+    let mut rng = testkit::Rng(0x2545_F491_4F6C_DD1D);
+    let mut next = move || rng.next();
     let (mut decoded, mut queries) = (0, 0);
     for round in 0..20_000usize {
         let mut blob = blobs[round % blobs.len()].clone();

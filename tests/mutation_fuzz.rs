@@ -9,21 +9,7 @@
 //! longer campaigns; the default keeps CI fast.
 
 use std::time::{Duration, Instant};
-use testkit::{catalog, clrscope, third_party_dir};
-
-/// xorshift64*: deterministic, so a failure is reproducible from its seed.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 { 0 } else { (self.next() % n as u64) as usize }
-    }
-}
+use testkit::{Rng, catalog, clrscope, third_party_dir};
 
 fn mutate(rng: &mut Rng, data: &mut Vec<u8>) {
     let n = data.len();

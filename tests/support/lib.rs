@@ -205,3 +205,28 @@ pub fn bench_dump() -> Option<PathBuf> {
             .find(|p| p.is_file())
     })
 }
+
+/// xorshift64*: a deterministic generator for the fuzz tests, so a failure
+/// is reproducible from its seed.
+///
+/// ```
+/// let mut rng = testkit::Rng(42);
+/// assert!(rng.below(10) < 10);
+/// ```
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next 64 random bits.
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// A number below `n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        if n == 0 { 0 } else { (self.next() % n as u64) as usize }
+    }
+}
